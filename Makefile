@@ -1,0 +1,48 @@
+# The two commands a person needs: `make run` and `make test`. Both set up the machine
+# (Debian packages), configure and build first.
+BUILD      ?= build
+BUILD_TYPE ?= Release
+JOBS       ?= $(shell nproc)
+CMAKE_ARGS ?=
+CTEST       = ctest --test-dir $(BUILD) --output-on-failure --timeout 600 -j $(JOBS)
+
+.PHONY: all setup configure build test run perf bench-storage asan tsan install clean
+
+all: build
+
+setup:
+	@scripts/setup.sh
+
+configure: setup
+	@cmake -S . -B $(BUILD) -G Ninja -DCMAKE_BUILD_TYPE=$(BUILD_TYPE) $(CMAKE_ARGS) >/dev/null
+
+build: configure
+	@cmake --build $(BUILD) -j $(JOBS)
+
+# Every test except the long ones (labels perf, soak, bench): what CI runs.
+test: build
+	@$(CTEST) -LE 'perf|soak|bench'
+
+# The main job. Until the node binary lands it measures the default RocksDB state machine.
+run: build
+	@$(BUILD)/benchmarks/storage_bench --benchmark_min_time=0.2
+
+# The StateMachineTestSuite's performance cases (label perf).
+perf: build
+	@$(CTEST) -L perf -j 1
+
+# Google Benchmark targets for the storage layer.
+bench-storage: build
+	@$(BUILD)/benchmarks/storage_bench
+
+# Sanitizer builds: ASan + UBSan, and TSan, each in its own build directory.
+asan:
+	@$(MAKE) --no-print-directory test BUILD=build-asan BUILD_TYPE=Debug CMAKE_ARGS=-DRAFTOR_SANITIZE=address
+tsan:
+	@$(MAKE) --no-print-directory test BUILD=build-tsan BUILD_TYPE=Debug CMAKE_ARGS=-DRAFTOR_SANITIZE=thread
+
+install: build
+	@cmake --install $(BUILD) --prefix $(or $(PREFIX),/usr/local)
+
+clean:
+	rm -rf build build-asan build-tsan

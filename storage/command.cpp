@@ -1,0 +1,55 @@
+#include "raftor/storage/command.hpp"
+
+namespace raftor::command {
+
+namespace {
+std::string serialize(const pb::Command& cmd) {
+  std::string out;
+  cmd.SerializeToString(&out);
+  return out;
+}
+}  // namespace
+
+std::string put(std::string_view key, std::string_view value) {
+  pb::Command cmd;
+  cmd.mutable_put()->set_key(std::string(key));
+  cmd.mutable_put()->set_value(std::string(value));
+  return serialize(cmd);
+}
+
+std::string del(std::string_view key) {
+  pb::Command cmd;
+  cmd.mutable_del()->set_key(std::string(key));
+  return serialize(cmd);
+}
+
+std::string cas(std::string_view key, std::optional<std::string_view> expected,
+                std::string_view value) {
+  pb::Command cmd;
+  auto* op = cmd.mutable_cas();
+  op->set_key(std::string(key));
+  if (expected) op->set_expected(std::string(*expected));
+  op->set_value(std::string(value));
+  return serialize(cmd);
+}
+
+std::string noop() {
+  pb::Command cmd;
+  cmd.mutable_noop();
+  return serialize(cmd);
+}
+
+Status decode(const Entry& entry, pb::Command& out) {
+  if (!out.ParseFromString(entry.payload)) {
+    return make_error(ErrorCode::malformed_entry,
+                      "entry " + std::to_string(entry.index) + ": payload is not a Command (" +
+                          std::to_string(entry.payload.size()) + " bytes)");
+  }
+  if (out.op_case() == pb::Command::OP_NOT_SET) {
+    return make_error(ErrorCode::malformed_entry,
+                      "entry " + std::to_string(entry.index) + ": command names no operation");
+  }
+  return {};
+}
+
+}  // namespace raftor::command

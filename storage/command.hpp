@@ -1,0 +1,28 @@
+// Encoding and decoding of client commands (messages/command.proto), the payload of
+// normal log entries. Decoding reuses a caller-owned pb::Command so that applying a chunk
+// does not allocate a fresh message per entry.
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <string_view>
+
+#include "raftor/messages/command.pb.h"
+#include "raftor/storage/status.hpp"
+#include "raftor/storage/types.hpp"
+
+namespace raftor::command {
+
+std::string put(std::string_view key, std::string_view value);
+std::string del(std::string_view key);
+// expected == std::nullopt: succeed only if the key is absent.
+std::string cas(std::string_view key, std::optional<std::string_view> expected,
+                std::string_view value);
+std::string noop();
+
+// Parses a normal entry's payload into `out`. Fails with malformed_entry naming the
+// entry's index when the payload is not a Command or names no operation.
+Status decode(const Entry& entry, pb::Command& out);
+
+}  // namespace raftor::command

@@ -1,0 +1,8 @@
+// The StateMachineTestSuite against each built-in state machine.
+#include "raftor/storage/memory_state_machine.hpp"
+#include "raftor/tests/state_machine_suite/state_machine_test_suite.hpp"
+
+RAFTOR_STATE_MACHINE_SUITE(Memory, {
+    .build = [](const std::filesystem::path&) { return std::make_unique<raftor::MemoryStateMachine>(); },
+    .persistent = false,
+});
