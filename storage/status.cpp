@@ -11,6 +11,8 @@ std::string_view to_string(ErrorCode code) noexcept {
     case ErrorCode::invalid_argument: return "invalid_argument";
     case ErrorCode::not_running: return "not_running";
     case ErrorCode::out_of_range: return "out_of_range";
+    case ErrorCode::not_leader: return "not_leader";
+    case ErrorCode::timeout: return "timeout";
     case ErrorCode::internal: return "internal";
   }
   return "unknown";

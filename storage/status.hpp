@@ -19,6 +19,8 @@ enum class ErrorCode : std::uint8_t {
   invalid_argument,   // the caller broke a precondition (non-contiguous append, ...)
   not_running,        // the component was not started, or was stopped
   out_of_range,       // an index outside what the log holds (compacted or not yet written)
+  not_leader,         // this node cannot serve the request; the message names the leader
+  timeout,            // no answer in time (the outcome of a write may be unknown)
   internal,           // a bug: a broken invariant
 };
 

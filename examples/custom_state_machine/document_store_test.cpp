@@ -12,13 +12,13 @@ RAFTOR_STATE_MACHINE_SUITE(DocumentStore, {
     .build = [](const std::filesystem::path& dir) {
       return std::make_unique<docstore::DocumentStore>(dir);
     },
-});
+})
 
 RAFTOR_STATE_MACHINE_PERF_SUITE(DocumentStore, {
     .build = [](const std::filesystem::path& dir) {
       return std::make_unique<docstore::DocumentStore>(dir);
     },
-});
+})
 
 namespace {
 

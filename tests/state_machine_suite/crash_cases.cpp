@@ -197,8 +197,9 @@ void crash_during_snapshot_install(SuiteCase& t) {
   }
 
   int saw_old = 0, saw_new = 0;
-  for (int round = 0; round < 6; ++round) {
-    const auto delay = install_time * round / 5;
+  // Kill points spread over the install and past its end, so both outcomes are exercised.
+  for (int round = 0; round < 7; ++round) {
+    const auto delay = install_time * round / 4;
     SCOPED_TRACE("kill after " + std::to_string(delay.count()) + " us of a " +
                  std::to_string(install_time.count()) + " us install");
     const auto dir = prepare_round("install-crash-" + std::to_string(round));

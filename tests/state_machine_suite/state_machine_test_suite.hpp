@@ -4,7 +4,7 @@
 //   #include <raftor/tests/state_machine_suite/state_machine_test_suite.hpp>
 //   RAFTOR_STATE_MACHINE_SUITE(MyCounter, {
 //       .build = [](const std::filesystem::path& dir) { return std::make_unique<Counter>(dir); },
-//   });
+//   })
 //
 // Link raftor::testing and GTest::gtest_main. Each case gets a fresh directory and builds
 // the state machine on it (not started); "reopen" cases build a second instance on the
@@ -43,12 +43,22 @@ bool register_state_machine_perf_suite(const std::string& name, StateMachineBuil
 
 }  // namespace raftor::testing
 
-#define RAFTOR_STATE_MACHINE_SUITE(NAME, ...)                                       \
-  [[maybe_unused]] static const bool raftor_sm_suite_registered_##NAME =            \
-      ::raftor::testing::register_state_machine_suite(#NAME,                        \
-                                                      ::raftor::testing::StateMachineBuilder __VA_ARGS__)
+// Designated initializers may leave fields out (that is what defaults are for): keep
+// GCC's -Wmissing-field-initializers quiet about it in users' builds.
+#define RAFTOR_SUITE_IGNORE_MISSING_FIELDS_BEGIN \
+  _Pragma("GCC diagnostic push") _Pragma("GCC diagnostic ignored \"-Wmissing-field-initializers\"")
+#define RAFTOR_SUITE_IGNORE_MISSING_FIELDS_END _Pragma("GCC diagnostic pop")
 
-#define RAFTOR_STATE_MACHINE_PERF_SUITE(NAME, ...)                                        \
-  [[maybe_unused]] static const bool raftor_sm_perf_registered_##NAME =                   \
-      ::raftor::testing::register_state_machine_perf_suite(#NAME,                         \
-                                                           ::raftor::testing::StateMachineBuilder __VA_ARGS__)
+#define RAFTOR_STATE_MACHINE_SUITE(NAME, ...)                                           \
+  RAFTOR_SUITE_IGNORE_MISSING_FIELDS_BEGIN                                              \
+  [[maybe_unused]] static const bool raftor_sm_suite_registered_##NAME =                \
+      ::raftor::testing::register_state_machine_suite(                                  \
+          #NAME, ::raftor::testing::StateMachineBuilder __VA_ARGS__);                   \
+  RAFTOR_SUITE_IGNORE_MISSING_FIELDS_END
+
+#define RAFTOR_STATE_MACHINE_PERF_SUITE(NAME, ...)                                      \
+  RAFTOR_SUITE_IGNORE_MISSING_FIELDS_BEGIN                                              \
+  [[maybe_unused]] static const bool raftor_sm_perf_registered_##NAME =                 \
+      ::raftor::testing::register_state_machine_perf_suite(                             \
+          #NAME, ::raftor::testing::StateMachineBuilder __VA_ARGS__);                   \
+  RAFTOR_SUITE_IGNORE_MISSING_FIELDS_END

@@ -138,7 +138,9 @@ void expect_state(const StateMachine& sm, const Model& model,
     EXPECT_EQ(get_value(sm, key), std::optional<std::string>(value)) << "key " << key;
   }
   for (const auto& key : universe) {
-    if (!model.data.count(key)) EXPECT_EQ(get_value(sm, key), std::nullopt) << "key " << key;
+    if (!model.data.count(key)) {
+      EXPECT_EQ(get_value(sm, key), std::nullopt) << "key " << key;
+    }
   }
 }
 

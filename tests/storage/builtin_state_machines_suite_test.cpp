@@ -1,8 +1,13 @@
 // The StateMachineTestSuite against each built-in state machine.
+#include "raftor/storage/file_state_machine.hpp"
 #include "raftor/storage/memory_state_machine.hpp"
 #include "raftor/tests/state_machine_suite/state_machine_test_suite.hpp"
 
 RAFTOR_STATE_MACHINE_SUITE(Memory, {
     .build = [](const std::filesystem::path&) { return std::make_unique<raftor::MemoryStateMachine>(); },
     .persistent = false,
-});
+})
+
+RAFTOR_STATE_MACHINE_SUITE(File, {
+    .build = [](const std::filesystem::path& dir) { return std::make_unique<raftor::FileStateMachine>(dir); },
+})
