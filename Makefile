@@ -6,7 +6,7 @@ JOBS       ?= $(shell nproc)
 CMAKE_ARGS ?=
 CTEST       = ctest --test-dir $(BUILD) --output-on-failure --timeout 600 -j $(JOBS)
 
-.PHONY: all setup configure build test run perf bench-storage asan tsan install clean
+.PHONY: all setup configure build test run perf soak bench-storage bench-raft asan tsan install clean
 
 all: build
 
@@ -34,6 +34,14 @@ perf: build
 # Google Benchmark targets for the storage layer.
 bench-storage: build
 	@$(BUILD)/benchmarks/storage_bench
+
+# The in-process 3-node cluster through the actors: writes/s, reads/s, latencies.
+bench-raft: build
+	@$(BUILD)/benchmarks/raft_bench $(or $(SECONDS),5)
+
+# Many more randomized Raft schedules than the default test run.
+soak: build
+	@$(BUILD)/tests/actors/raft/simulation/raft_simulation_test --gtest_also_run_disabled_tests --gtest_filter='*Soak*'
 
 # Sanitizer builds: ASan + UBSan, and TSan, each in its own build directory.
 asan:

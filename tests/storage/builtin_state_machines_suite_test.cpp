@@ -1,6 +1,7 @@
 // The StateMachineTestSuite against each built-in state machine.
 #include "raftor/storage/file_state_machine.hpp"
 #include "raftor/storage/memory_state_machine.hpp"
+#include "raftor/storage/rocksdb_state_machine.hpp"
 #include "raftor/tests/state_machine_suite/state_machine_test_suite.hpp"
 
 RAFTOR_STATE_MACHINE_SUITE(Memory, {
@@ -10,4 +11,8 @@ RAFTOR_STATE_MACHINE_SUITE(Memory, {
 
 RAFTOR_STATE_MACHINE_SUITE(File, {
     .build = [](const std::filesystem::path& dir) { return std::make_unique<raftor::FileStateMachine>(dir); },
+})
+
+RAFTOR_STATE_MACHINE_SUITE(RocksDb, {
+    .build = [](const std::filesystem::path& dir) { return std::make_unique<raftor::RocksDbStateMachine>(dir); },
 })

@@ -1,0 +1,112 @@
+// The values raftor's actors exchange, and the atoms that name the requests. Every type
+// here has an inspect() overload, so it can be registered with CAF and cross the network
+// (register_message_types in actors/interfaces.hpp).
+#pragma once
+
+#include <caf/all.hpp>
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "raftor/storage/types.hpp"
+
+namespace raftor {
+
+// --- atoms (CAF 0.17: at most 10 characters) -------------------------------------------------
+using propose_atom = caf::atom_constant<caf::atom("propose")>;
+using read_atom = caf::atom_constant<caf::atom("read")>;
+using status_atom = caf::atom_constant<caf::atom("status")>;
+using peer_atom = caf::atom_constant<caf::atom("peer")>;
+using tick_atom = caf::atom_constant<caf::atom("tick")>;
+using ready_atom = caf::atom_constant<caf::atom("ready")>;
+using apply_atom = caf::atom_constant<caf::atom("apply")>;
+using applied_atom = caf::atom_constant<caf::atom("applied")>;
+using chunk_done_atom = caf::atom_constant<caf::atom("chunkdone")>;
+using fetch_atom = caf::atom_constant<caf::atom("fetch")>;
+using connect_peer_atom = caf::atom_constant<caf::atom("connpeer")>;
+
+enum class ReadConsistency : std::uint8_t {
+  linearizable = 0,  // ReadIndex: confirmed by a quorum, then served once applied (thesis §6.4)
+  lease = 1,         // served by the leader while its lease holds: no round trip
+  eventual = 2,      // served by any node from what it has applied: may be stale
+};
+
+// The answer to a client request (write or read).
+struct ClientReply {
+  bool ok = false;
+  std::uint8_t code = 0;  // ErrorCode when !ok
+  std::string message;
+  NodeId leader = 0;       // the leader this node knows (set with not_leader)
+  std::uint64_t index = 0;  // writes: the entry's index; reads: the applied index served at
+  bool succeeded = false;   // writes: false when a compare-and-swap did not match
+  std::vector<std::string> values;  // reads: one per key ("" when absent; see found)
+  std::vector<bool> found;          // reads: whether each key exists
+};
+
+template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, ClientReply& x) {
+  return f(caf::meta::type_name("raftor.ClientReply"), x.ok, x.code, x.message, x.leader, x.index,
+           x.succeeded, x.values, x.found);
+}
+
+// A node's view of itself, for status commands and tests.
+struct NodeStatus {
+  NodeId id = 0;
+  std::uint8_t role = 0;  // raft::Role
+  std::uint64_t term = 0;
+  NodeId leader = 0;
+  std::uint64_t commit = 0;
+  std::uint64_t applied = 0;
+  std::uint64_t first_index = 0;
+  std::uint64_t last_index = 0;
+  std::uint64_t last_term = 0;
+  std::uint64_t snapshot_index = 0;
+};
+
+template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, NodeStatus& x) {
+  return f(caf::meta::type_name("raftor.NodeStatus"), x.id, x.role, x.term, x.leader, x.commit,
+           x.applied, x.first_index, x.last_index, x.last_term, x.snapshot_index);
+}
+
+// Raft actor -> handler: committed entries to apply, in order.
+struct CommittedEntries {
+  std::vector<Entry> entries;
+};
+
+// Handler -> Raft actor: the outcome of applying up to `last_applied`.
+struct AppliedEntries {
+  LogId last_applied;
+  std::vector<ApplyResult> results;  // in index order
+  bool failed = false;               // the state machine refused the batch: `error` says why
+  std::string error;
+};
+
+template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, LogId& x) {
+  return f(caf::meta::type_name("raftor.LogId"), x.index, x.term);
+}
+
+template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, Entry& x) {
+  return f(caf::meta::type_name("raftor.Entry"), x.index, x.term, x.type, x.payload);
+}
+
+template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, ApplyResult& x) {
+  return f(caf::meta::type_name("raftor.ApplyResult"), x.index, x.outcome);
+}
+
+template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, CommittedEntries& x) {
+  return f(caf::meta::type_name("raftor.CommittedEntries"), x.entries);
+}
+
+template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, AppliedEntries& x) {
+  return f(caf::meta::type_name("raftor.AppliedEntries"), x.last_applied, x.results, x.failed,
+           x.error);
+}
+
+}  // namespace raftor

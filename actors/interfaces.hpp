@@ -1,0 +1,48 @@
+// The typed interfaces of raftor's actors, declared once (as CAF's own examples do).
+//
+//   client ──propose/read/status──▶ Raft actor ──apply──▶ state-machine handler ──▶ StateMachine
+//                                       ▲   ◀──applied──┘
+//                     peers ──peer──────┘
+//
+// Each actor has its own mailbox: the state machine is only touched by the handler, so
+// apply never shares a lock with the Raft actor. Both are spawned detached (own thread):
+// they block on fsync and RocksDB writes, which must not stall CAF's scheduler threads.
+#pragma once
+
+#include <caf/all.hpp>
+
+#include "raftor/actors/actor_messages.hpp"
+#include "raftor/actors/raft/core/raft_messages.hpp"
+
+// Raft messages between nodes of one process travel as C++ values; across processes the
+// network layer turns them into messages/rpc.proto bytes, so CAF never serializes them.
+CAF_ALLOW_UNSAFE_MESSAGE_TYPE(raftor::raft::Message)
+
+namespace raftor {
+
+using raft_actor = caf::typed_actor<
+    // A client write: payload is a serialized pb::Command. Replies after it is applied.
+    caf::replies_to<propose_atom, std::string>::with<ClientReply>,
+    // A client read of keys at the chosen consistency.
+    caf::replies_to<read_atom, std::vector<std::string>, ReadConsistency>::with<ClientReply>,
+    caf::replies_to<status_atom>::with<NodeStatus>,
+    // From peers.
+    caf::reacts_to<peer_atom, raft::Message>,
+    // From the handler: entries applied up to a point, with their results.
+    caf::reacts_to<applied_atom, AppliedEntries>,
+    // Internal: the election/heartbeat clock, and "process what accumulated" (group commit).
+    caf::reacts_to<tick_atom>,
+    caf::reacts_to<ready_atom>>;
+
+using state_machine_handler_actor = caf::typed_actor<
+    // From the Raft actor: committed entries, in order, to apply in chunks.
+    caf::reacts_to<apply_atom, CommittedEntries>,
+    // Reads served from the applied state.
+    caf::replies_to<read_atom, std::vector<std::string>>::with<ClientReply>,
+    // Internal: an asynchronous apply_chunk completed.
+    caf::reacts_to<chunk_done_atom, AppliedEntries>>;
+
+// Registers every type above with a CAF configuration (both ends of a connection must).
+void register_message_types(caf::actor_system_config& config);
+
+}  // namespace raftor

@@ -1,0 +1,59 @@
+// The messages Raft nodes exchange, as the pure core sees them: plain C++ values, no
+// serialization. The network layer converts them to messages/rpc.proto.
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <variant>
+#include <vector>
+
+#include "raftor/storage/types.hpp"
+
+namespace raftor::raft {
+
+// Raft §5.2 RequestVote; with pre_vote, thesis §9.6: `term` (in Message) is the term the
+// sender would campaign in, and the receiver neither adopts it nor records a vote.
+struct VoteRequest {
+  LogId last_log;
+  bool pre_vote = false;
+  bool leadership_transfer = false;  // thesis §3.10: voters ignore their leader lease
+};
+
+struct VoteResponse {
+  bool granted = false;
+  bool pre_vote = false;
+};
+
+// Raft §5.3 AppendEntries. An empty `entries` is a heartbeat. `read_context` is echoed
+// back so the leader can confirm leadership for ReadIndex (thesis §6.4).
+struct AppendRequest {
+  LogId prev;
+  std::vector<Entry> entries;
+  std::uint64_t commit = 0;
+  std::uint64_t read_context = 0;
+};
+
+// On failure (fast backtracking, Raft §5.3 end, as etcd's findConflictByTerm):
+// conflict_index is the follower's last entry that may still match the leader's log — the
+// largest index <= min(prev.index, its last index) whose term is <= prev.term — and
+// conflict_term its term there (0 at index 0). The leader retries with prev at its own
+// largest index <= conflict_index whose term is <= conflict_term, skipping whole
+// conflicting terms and a short log's missing tail in one round trip.
+struct AppendResponse {
+  bool success = false;
+  std::uint64_t match_index = 0;     // success: the follower's log matches up to here
+  std::uint64_t conflict_index = 0;  // failure: the follower's last entry that may match
+  std::uint64_t conflict_term = 0;   // failure: term at conflict_index in the follower's log
+  std::uint64_t read_context = 0;
+};
+
+struct Message {
+  NodeId from = 0;
+  NodeId to = 0;
+  std::uint64_t term = 0;
+  std::variant<VoteRequest, VoteResponse, AppendRequest, AppendResponse> body;
+};
+
+std::string describe(const Message& message);  // one line, for logs and test failures
+
+}  // namespace raftor::raft

@@ -1,0 +1,42 @@
+// How a Raft actor reaches its peers. In one process (tests, the in-process benchmark) the
+// LocalTransport hands messages to the peers' actors directly; across hosts the network
+// layer implements the same interface over CAF's middleman.
+#pragma once
+
+#include <map>
+#include <mutex>
+#include <set>
+#include <utility>
+
+#include "raftor/actors/interfaces.hpp"
+
+namespace raftor {
+
+class PeerTransport {
+ public:
+  virtual ~PeerTransport() = default;
+  // Sends without blocking; a message that cannot be delivered is dropped (Raft retries).
+  virtual void send(raft::Message message) = 0;
+};
+
+// Delivers to raft actors registered in the same actor system. Links can be cut in either
+// direction, for tests of partitions.
+class LocalTransport final : public PeerTransport {
+ public:
+  void attach(NodeId id, raft_actor actor);
+  void detach(NodeId id);
+  // Drops every message from `from` to `to` until heal().
+  void cut(NodeId from, NodeId to);
+  void isolate(NodeId id);  // cuts every link to and from `id`
+  void heal();
+
+  void send(raft::Message message) override;
+
+ private:
+  std::mutex mutex_;
+  std::map<NodeId, raft_actor> actors_;
+  std::set<std::pair<NodeId, NodeId>> cut_;
+  std::set<NodeId> isolated_;
+};
+
+}  // namespace raftor

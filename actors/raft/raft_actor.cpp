@@ -1,0 +1,262 @@
+#include "raftor/actors/raft/raft_actor.hpp"
+
+#include <spdlog/spdlog.h>
+
+#include "raftor/messages/command.pb.h"
+
+namespace raftor {
+
+namespace {
+ClientReply error_reply(ErrorCode code, std::string message) {
+  ClientReply reply;
+  reply.code = static_cast<std::uint8_t>(code);
+  reply.message = std::move(message);
+  return reply;
+}
+}  // namespace
+
+RaftActor::RaftActor(caf::actor_config& cfg, RaftActorConfig config, std::unique_ptr<RaftLog> log,
+                     std::shared_ptr<StateMachine> state_machine,
+                     std::shared_ptr<PeerTransport> transport)
+    : raft_actor::base(cfg),
+      config_(std::move(config)),
+      log_(std::move(log)),
+      sm_(std::move(state_machine)),
+      transport_(std::move(transport)) {
+  // Restart recovery: the state machine's last_applied says what is already applied; the
+  // core reloads term and vote from the log, and entries after last_applied are re-applied
+  // as the commit index is learned again.
+  applied_ = sm_->last_applied().index;
+  core_ = std::make_unique<raft::RaftCore>(config_.raft, *log_, applied_);
+}
+
+RaftActor::~RaftActor() = default;
+
+RaftActor::behavior_type RaftActor::make_behavior() {
+  handler_ = spawn<StateMachineHandler, caf::detached + caf::linked>(
+      sm_, caf::actor_cast<raft_actor>(this), config_.handler);
+  delayed_send(this, config_.tick_interval, tick_atom::value);
+  return {
+      [this](propose_atom, std::string& payload) { return propose(std::move(payload)); },
+      [this](read_atom, std::vector<std::string>& keys, ReadConsistency consistency) {
+        return read(std::move(keys), consistency);
+      },
+      [this](status_atom) { return node_status(); },
+      [this](peer_atom, const raft::Message& message) {
+        core_->step(message);
+        schedule_ready();
+      },
+      [this](applied_atom, AppliedEntries& entries) { applied(std::move(entries)); },
+      [this](tick_atom) {
+        core_->tick();
+        schedule_ready();
+        delayed_send(this, config_.tick_interval, tick_atom::value);
+      },
+      [this](ready_atom) {
+        ready_scheduled_ = false;
+        process_ready();
+      },
+  };
+}
+
+void RaftActor::on_exit() {
+  if (log_) (void)log_->sync();
+  // Drop every handle that points back at actors: the raft actor and its handler hold
+  // each other, and a detached actor's thread only ends once its object is destroyed.
+  handler_ = nullptr;
+  batch_promises_.clear();
+  pending_writes_.clear();
+  unconfirmed_reads_.clear();
+  waiting_reads_.clear();
+  core_.reset();
+  log_.reset();
+}
+
+void RaftActor::schedule_ready() {
+  if (ready_scheduled_) return;
+  ready_scheduled_ = true;
+  send(caf::actor_cast<raft_actor>(this), ready_atom::value);
+}
+
+caf::result<ClientReply> RaftActor::propose(std::string payload) {
+  // Refuse what the state machine could not decode before it enters the log.
+  pb::Command command;
+  if (!command.ParseFromString(payload) || command.op_case() == pb::Command::OP_NOT_SET) {
+    return error_reply(ErrorCode::malformed_entry, "proposal is not a valid Command");
+  }
+  if (core_->status().role != raft::Role::leader) return not_leader_reply();
+  batch_.push_back(std::move(payload));
+  batch_promises_.push_back(make_response_promise<ClientReply>());
+  schedule_ready();
+  return batch_promises_.back();
+}
+
+caf::result<ClientReply> RaftActor::read(std::vector<std::string> keys,
+                                         ReadConsistency consistency) {
+  PendingRead pending{std::move(keys), make_response_promise<ClientReply>(), 0};
+  auto promise = pending.promise;
+  switch (consistency) {
+    case ReadConsistency::eventual:
+      serve(std::move(pending));
+      return promise;
+    case ReadConsistency::lease:
+      if (core_->lease_valid()) {
+        // Within the lease no other leader can exist (thesis §6.4.1); the read must still
+        // see everything committed so far.
+        pending.read_index = core_->status().commit;
+        serve_when_applied(std::move(pending));
+        return promise;
+      }
+      [[fallthrough]];  // no valid lease: fall back to ReadIndex
+    case ReadConsistency::linearizable: {
+      const std::uint64_t id = next_read_id_++;
+      if (auto s = core_->read_index(id); !s.ok()) {
+        if (s.error().code == ErrorCode::not_leader) return not_leader_reply();
+        return error_reply(s.error().code, s.error().message);
+      }
+      unconfirmed_reads_.emplace(id, std::move(pending));
+      schedule_ready();
+      return promise;
+    }
+  }
+  return error_reply(ErrorCode::invalid_argument, "unknown read consistency");
+}
+
+void RaftActor::process_ready() {
+  if (!batch_.empty()) {
+    const std::uint64_t term = core_->status().term;
+    auto first = core_->propose(std::move(batch_));
+    if (first.ok()) {
+      for (std::size_t i = 0; i < batch_promises_.size(); ++i) {
+        pending_writes_.emplace(*first + i, PendingWrite{term, std::move(batch_promises_[i])});
+      }
+    } else {
+      for (auto& promise : batch_promises_) promise.deliver(not_leader_reply());
+    }
+    batch_.clear();
+    batch_promises_.clear();
+  }
+  for (;;) {
+    raft::Ready ready = core_->take_ready();
+    if (ready.empty()) break;
+    for (auto& m : ready.send_now) transport_->send(std::move(m));
+    if (ready.needs_sync) {
+      const std::uint64_t last = log_->last_index();
+      if (auto s = log_->sync(); !s.ok()) return fail(s.error());
+      core_->on_synced(last);
+    }
+    for (auto& m : ready.send_after_sync) transport_->send(std::move(m));
+    if (ready.apply_to != 0) dispatch_apply(ready.apply_from, ready.apply_to);
+    for (const auto& confirmed : ready.reads) {
+      auto it = unconfirmed_reads_.find(confirmed.request_id);
+      if (it == unconfirmed_reads_.end()) continue;
+      it->second.read_index = confirmed.read_index;
+      serve_when_applied(std::move(it->second));
+      unconfirmed_reads_.erase(it);
+    }
+    for (std::uint64_t id : ready.failed_reads) {
+      auto it = unconfirmed_reads_.find(id);
+      if (it == unconfirmed_reads_.end()) continue;
+      it->second.promise.deliver(not_leader_reply());
+      unconfirmed_reads_.erase(it);
+    }
+  }
+}
+
+void RaftActor::dispatch_apply(std::uint64_t from, std::uint64_t to) {
+  while (from <= to) {
+    auto entries = log_->entries(from, to + 1, config_.max_apply_bytes);
+    if (!entries.ok()) return fail(entries.error());
+    from = entries->back().index + 1;
+    send(handler_, apply_atom::value, CommittedEntries{std::move(entries).value()});
+  }
+}
+
+void RaftActor::applied(AppliedEntries entries) {
+  if (entries.failed) {
+    return fail(make_error(ErrorCode::internal, "state machine failed: " + entries.error));
+  }
+  applied_ = entries.last_applied.index;
+  core_->on_applied(applied_);
+  for (const ApplyResult& result : entries.results) {
+    auto it = pending_writes_.find(result.index);
+    if (it == pending_writes_.end()) continue;
+    ClientReply reply;
+    // The proposal is what was applied only if the entry at its index is still of the
+    // term it was proposed in; otherwise a later leader overwrote it (Raft §5.3).
+    if (log_->term_at(result.index) == std::optional<std::uint64_t>(it->second.term)) {
+      reply.ok = true;
+      reply.index = result.index;
+      reply.succeeded = result.succeeded();
+    } else {
+      reply = error_reply(ErrorCode::not_leader,
+                          "entry " + std::to_string(result.index) +
+                              " was replaced by another leader's: not applied, safe to retry");
+      reply.leader = core_->status().leader;
+    }
+    it->second.promise.deliver(std::move(reply));
+    pending_writes_.erase(it);
+  }
+  // Proposals below what is applied that got no result were overwritten.
+  for (auto it = pending_writes_.begin(); it != pending_writes_.end() && it->first <= applied_;) {
+    it->second.promise.deliver(error_reply(ErrorCode::not_leader, "proposal was not committed"));
+    it = pending_writes_.erase(it);
+  }
+  serve_waiting_reads();
+  schedule_ready();
+}
+
+void RaftActor::serve_when_applied(PendingRead read) {
+  if (read.read_index <= applied_) return serve(std::move(read));
+  waiting_reads_.emplace(read.read_index, std::move(read));
+}
+
+void RaftActor::serve_waiting_reads() {
+  while (!waiting_reads_.empty() && waiting_reads_.begin()->first <= applied_) {
+    serve(std::move(waiting_reads_.begin()->second));
+    waiting_reads_.erase(waiting_reads_.begin());
+  }
+}
+
+void RaftActor::serve(PendingRead read) {
+  auto promise = read.promise;
+  request(handler_, caf::infinite, read_atom::value, std::move(read.keys))
+      .then([promise](ClientReply& reply) mutable { promise.deliver(std::move(reply)); },
+            [promise](caf::error& err) mutable {
+              promise.deliver(error_reply(ErrorCode::internal,
+                                          "state machine handler: " + caf::to_string(err)));
+            });
+}
+
+NodeStatus RaftActor::node_status() const {
+  const auto s = core_->status();
+  NodeStatus out;
+  out.id = s.id;
+  out.role = static_cast<std::uint8_t>(s.role);
+  out.term = s.term;
+  out.leader = s.leader;
+  out.commit = s.commit;
+  out.applied = applied_;
+  out.first_index = log_->first_index();
+  out.last_index = s.last_log.index;
+  out.last_term = s.last_log.term;
+  if (auto meta = sm_->snapshot_metadata()) out.snapshot_index = meta->last_included.index;
+  return out;
+}
+
+ClientReply RaftActor::not_leader_reply() const {
+  const NodeId leader = core_->status().leader;
+  auto reply = error_reply(ErrorCode::not_leader,
+                           leader == 0 ? "no leader known" : "leader=" + std::to_string(leader));
+  reply.leader = leader;
+  return reply;
+}
+
+void RaftActor::fail(const Error& error) {
+  // A log that cannot be written or a state machine that cannot apply: continuing would
+  // risk acknowledging what is not durable. Stop the node; its peers carry on.
+  spdlog::critical("node {} stops: {}", config_.raft.id, error.to_string());
+  quit(caf::make_error(caf::sec::runtime_error, error.to_string()));
+}
+
+}  // namespace raftor

@@ -1,0 +1,83 @@
+// The Raft actor: drives the pure protocol core (actors/raft/core) with real time, a real
+// log and real peers, and owns the node's state-machine handler.
+//
+// Group commit: client proposals and peer messages are only *collected* as they arrive;
+// a ready_atom the actor sends itself marks the end of what is queued, and then the core's
+// output is processed once — one log append and one fsync for everything collected. Under
+// load the mailbox fills while the actor waits on fsync, so batches grow with the load.
+#pragma once
+
+#include <chrono>
+#include <map>
+#include <memory>
+#include <vector>
+
+#include "raftor/actors/interfaces.hpp"
+#include "raftor/actors/raft/core/raft_core.hpp"
+#include "raftor/actors/raft/peer_transport.hpp"
+#include "raftor/actors/state_machine_handler/state_machine_handler.hpp"
+#include "raftor/storage/raft_log.hpp"
+#include "raftor/storage/state_machine.hpp"
+
+namespace raftor {
+
+struct RaftActorConfig {
+  raft::RaftConfig raft;
+  std::chrono::milliseconds tick_interval{10};
+  std::uint64_t max_apply_bytes = 4 << 20;  // per message to the handler
+  StateMachineHandlerConfig handler;
+};
+
+// Spawned detached (it blocks on fsync): spawn<RaftActor, caf::detached>(...).
+class RaftActor : public raft_actor::base {
+ public:
+  RaftActor(caf::actor_config& cfg, RaftActorConfig config, std::unique_ptr<RaftLog> log,
+            std::shared_ptr<StateMachine> state_machine, std::shared_ptr<PeerTransport> transport);
+  ~RaftActor() override;
+
+  behavior_type make_behavior() override;
+  void on_exit() override;
+
+ private:
+  struct PendingWrite {
+    std::uint64_t term;
+    caf::typed_response_promise<ClientReply> promise;
+  };
+  struct PendingRead {
+    std::vector<std::string> keys;
+    caf::typed_response_promise<ClientReply> promise;
+    std::uint64_t read_index = 0;
+  };
+
+  caf::result<ClientReply> propose(std::string payload);
+  caf::result<ClientReply> read(std::vector<std::string> keys, ReadConsistency consistency);
+  void applied(AppliedEntries applied);
+  NodeStatus node_status() const;
+
+  void schedule_ready();
+  void process_ready();  // the core's output: send, sync, apply, reads
+  void dispatch_apply(std::uint64_t from, std::uint64_t to);
+  void serve_when_applied(PendingRead read);
+  void serve(PendingRead read);
+  void serve_waiting_reads();
+  ClientReply not_leader_reply() const;
+  void fail(const Error& error);
+
+  RaftActorConfig config_;
+  std::unique_ptr<RaftLog> log_;
+  std::shared_ptr<StateMachine> sm_;
+  std::shared_ptr<PeerTransport> transport_;
+  std::unique_ptr<raft::RaftCore> core_;
+  state_machine_handler_actor handler_;
+
+  std::uint64_t applied_ = 0;
+  bool ready_scheduled_ = false;
+  std::vector<std::string> batch_;  // proposals collected since the last ready
+  std::vector<caf::typed_response_promise<ClientReply>> batch_promises_;
+  std::map<std::uint64_t, PendingWrite> pending_writes_;  // by log index
+  std::uint64_t next_read_id_ = 1;
+  std::map<std::uint64_t, PendingRead> unconfirmed_reads_;    // by request id
+  std::multimap<std::uint64_t, PendingRead> waiting_reads_;  // by read index
+};
+
+}  // namespace raftor

@@ -1,0 +1,97 @@
+#include "raftor/actors/state_machine_handler/state_machine_handler.hpp"
+
+#include <spdlog/spdlog.h>
+
+namespace raftor {
+
+StateMachineHandler::StateMachineHandler(caf::actor_config& cfg,
+                                         std::shared_ptr<StateMachine> state_machine,
+                                         raft_actor raft, StateMachineHandlerConfig config)
+    : state_machine_handler_actor::base(cfg),
+      sm_(std::move(state_machine)),
+      raft_(std::move(raft)),
+      config_(config) {}
+
+StateMachineHandler::behavior_type StateMachineHandler::make_behavior() {
+  return {
+      [this](apply_atom, CommittedEntries& committed) { enqueue(std::move(committed.entries)); },
+      [this](read_atom, const std::vector<std::string>& keys) { return read(keys); },
+      [this](chunk_done_atom, AppliedEntries& applied) { chunk_done(std::move(applied)); },
+  };
+}
+
+void StateMachineHandler::on_exit() {
+  // Break the handle cycle with the Raft actor (see RaftActor::on_exit), then make what
+  // was applied durable before the node goes away.
+  raft_ = nullptr;
+  if (sm_ && sm_->is_running()) {
+    if (auto s = sm_->flush(); !s.ok()) spdlog::error("flush at shutdown failed: {}", s.error().to_string());
+  }
+  sm_.reset();
+}
+
+void StateMachineHandler::enqueue(std::vector<Entry> entries) {
+  for (auto& e : entries) queue_.push_back(std::move(e));
+  if (!applying_) apply_next();
+}
+
+void StateMachineHandler::apply_next() {
+  if (queue_.empty()) return;
+  const std::size_t n = std::min(queue_.size(), config_.chunk_entries);
+  std::vector<Entry> chunk;
+  chunk.reserve(n);
+  for (std::size_t i = 0; i < n; ++i) {
+    chunk.push_back(std::move(queue_.front()));
+    queue_.pop_front();
+  }
+  const LogId last = chunk.back().id();
+  applying_ = true;
+  // apply_chunk may complete on another thread: come back through the mailbox.
+  caf::actor self = caf::actor_cast<caf::actor>(this);
+  sm_->apply_chunk(std::move(chunk), [self, last](Result<std::vector<ApplyResult>> r) {
+    AppliedEntries applied;
+    applied.last_applied = last;
+    if (r.ok()) {
+      applied.results = std::move(r).value();
+    } else {
+      applied.failed = true;
+      applied.error = r.error().to_string();
+    }
+    caf::anon_send(self, chunk_done_atom::value, std::move(applied));
+  });
+}
+
+void StateMachineHandler::chunk_done(AppliedEntries applied) {
+  applying_ = false;
+  if (applied.failed) {
+    // Committed entries that cannot be applied leave this replica unable to follow the
+    // others; continuing would diverge. Stop the node with the reason.
+    spdlog::critical("state machine failed to apply entries up to {}: {}",
+                     applied.last_applied.index, applied.error);
+    send(raft_, applied_atom::value, std::move(applied));
+    quit(caf::make_error(caf::sec::runtime_error, "state machine apply failed"));
+    return;
+  }
+  send(raft_, applied_atom::value, std::move(applied));
+  apply_next();
+}
+
+ClientReply StateMachineHandler::read(const std::vector<std::string>& keys) const {
+  ClientReply reply;
+  auto values = sm_->get_multi(keys);
+  if (!values.ok()) {
+    reply.code = static_cast<std::uint8_t>(values.error().code);
+    reply.message = values.error().to_string();
+    return reply;
+  }
+  reply.ok = true;
+  reply.index = sm_->last_applied().index;
+  reply.values.reserve(values->size());
+  for (auto& v : *values) {
+    reply.found.push_back(v.has_value());
+    reply.values.push_back(v ? std::move(*v) : std::string());
+  }
+  return reply;
+}
+
+}  // namespace raftor

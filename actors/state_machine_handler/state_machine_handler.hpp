@@ -1,0 +1,42 @@
+// The state-machine handler actor: owns the application's StateMachine. It receives
+// committed entries from the Raft actor, applies them in chunks through apply_chunk (one
+// chunk in flight at a time, so chunks apply in log order), reports each chunk's results
+// back, and serves reads from the applied state.
+#pragma once
+
+#include <cstddef>
+#include <deque>
+#include <memory>
+
+#include "raftor/actors/interfaces.hpp"
+#include "raftor/storage/state_machine.hpp"
+
+namespace raftor {
+
+struct StateMachineHandlerConfig {
+  std::size_t chunk_entries = 512;  // entries per apply_chunk
+};
+
+// Spawned detached: apply_chunk blocks on the state machine's storage.
+class StateMachineHandler : public state_machine_handler_actor::base {
+ public:
+  StateMachineHandler(caf::actor_config& cfg, std::shared_ptr<StateMachine> state_machine,
+                      raft_actor raft, StateMachineHandlerConfig config);
+
+  behavior_type make_behavior() override;
+  void on_exit() override;
+
+ private:
+  void enqueue(std::vector<Entry> entries);
+  void apply_next();
+  void chunk_done(AppliedEntries applied);
+  ClientReply read(const std::vector<std::string>& keys) const;
+
+  std::shared_ptr<StateMachine> sm_;
+  raft_actor raft_;
+  StateMachineHandlerConfig config_;
+  std::deque<Entry> queue_;
+  bool applying_ = false;
+};
+
+}  // namespace raftor
