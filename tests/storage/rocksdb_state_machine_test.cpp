@@ -523,16 +523,18 @@ TEST_F(RocksDbStateMachineTest, DISABLED_Throughput) {
   secs = std::chrono::duration<double>(Clock::now() - t0).count();
   std::printf("len: %zu keys in %.3f s (CPU %.3f s)\n", n, secs, thread_cpu() - c0);
 
+  ASSERT_TRUE(sm->flush().ok());
   t0 = Clock::now();
   c0 = thread_cpu();
+  double p0 = process_cpu();
   const auto meta = snapshot_of(*sm, path("snap"));
   secs = std::chrono::duration<double>(Clock::now() - t0).count();
   double c = thread_cpu() - c0;
   const double payload_mb = static_cast<double>(n) * (value.size() + 16) / 1e6;
   std::printf(
       "generate: %.1f MB file (%.1f MB of keys+values) in %.3f s = %.0f MB/s "
-      "(CPU %.3f s = %.0f MB/s)\n",
-      meta.size / 1e6, payload_mb, secs, payload_mb / secs, c, payload_mb / c);
+      "(CPU: calling thread %.3f s, whole process %.3f s)\n",
+      meta.size / 1e6, payload_mb, secs, payload_mb / secs, c, process_cpu() - p0);
 
   auto other = open("other");
   t0 = Clock::now();
@@ -548,8 +550,8 @@ TEST_F(RocksDbStateMachineTest, DISABLED_Throughput) {
   const auto again = snapshot_of(*other, path("snap2"));
   secs = std::chrono::duration<double>(Clock::now() - t0).count();
   c = thread_cpu() - c0;
-  std::printf("generate from one SST: %.3f s = %.0f MB/s (CPU %.3f s = %.0f MB/s)\n", secs,
-              payload_mb / secs, c, payload_mb / c);
+  std::printf("generate from one SST: %.3f s = %.0f MB/s (CPU %.3f s)\n", secs, payload_mb / secs,
+              c);
   EXPECT_EQ(again.size, meta.size);
   EXPECT_EQ(other->len(), n);
 }
