@@ -93,33 +93,40 @@ caf::result<ClientReply> RaftActor::propose(std::string payload) {
 
 caf::result<ClientReply> RaftActor::read(std::vector<std::string> keys,
                                          ReadConsistency consistency) {
+  if (static_cast<std::uint8_t>(consistency) > static_cast<std::uint8_t>(ReadConsistency::eventual)) {
+    return error_reply(ErrorCode::invalid_argument, "unknown read consistency");
+  }
+  if (consistency == ReadConsistency::lease && !core_->lease_valid()) {
+    consistency = ReadConsistency::linearizable;  // no valid lease: fall back to ReadIndex
+  }
+  std::uint64_t read_id = 0;
+  if (consistency == ReadConsistency::linearizable) {
+    // Refuse before taking the request over with a promise: a reply returned after
+    // make_response_promise() would go nowhere.
+    read_id = next_read_id_++;
+    if (auto s = core_->read_index(read_id); !s.ok()) {
+      if (s.error().code == ErrorCode::not_leader) return not_leader_reply();
+      return error_reply(s.error().code, s.error().message);
+    }
+  }
   PendingRead pending{std::move(keys), make_response_promise<ClientReply>(), 0};
   auto promise = pending.promise;
   switch (consistency) {
     case ReadConsistency::eventual:
       serve(std::move(pending));
-      return promise;
+      break;
     case ReadConsistency::lease:
-      if (core_->lease_valid()) {
-        // Within the lease no other leader can exist (thesis §6.4.1); the read must still
-        // see everything committed so far.
-        pending.read_index = core_->status().commit;
-        serve_when_applied(std::move(pending));
-        return promise;
-      }
-      [[fallthrough]];  // no valid lease: fall back to ReadIndex
-    case ReadConsistency::linearizable: {
-      const std::uint64_t id = next_read_id_++;
-      if (auto s = core_->read_index(id); !s.ok()) {
-        if (s.error().code == ErrorCode::not_leader) return not_leader_reply();
-        return error_reply(s.error().code, s.error().message);
-      }
-      unconfirmed_reads_.emplace(id, std::move(pending));
+      // Within the lease no other leader can exist (thesis §6.4.1); the read must still
+      // see everything committed so far.
+      pending.read_index = core_->status().commit;
+      serve_when_applied(std::move(pending));
+      break;
+    case ReadConsistency::linearizable:
+      unconfirmed_reads_.emplace(read_id, std::move(pending));
       schedule_ready();
-      return promise;
-    }
+      break;
   }
-  return error_reply(ErrorCode::invalid_argument, "unknown read consistency");
+  return promise;
 }
 
 void RaftActor::process_ready() {

@@ -91,6 +91,8 @@ TEST_F(RaftActorTest, FollowerRefusesWritesAndNamesTheLeader) {
   EXPECT_EQ(r.leader, *leader);
   auto read = c->read(follower, {"a"}, ReadConsistency::linearizable);
   EXPECT_FALSE(read.ok) << "a follower must not serve linearizable reads itself";
+  EXPECT_EQ(static_cast<ErrorCode>(read.code), ErrorCode::not_leader) << read.message;
+  EXPECT_EQ(read.leader, *leader);
 }
 
 TEST_F(RaftActorTest, CompareAndSwapResultComesBack) {

@@ -7,8 +7,13 @@
 //   RAFTOR_SIM_STEPS=K       steps per schedule before the final heal (default 4000)
 #include <gtest/gtest.h>
 
+#include <unistd.h>
+
 #include <chrono>
+#include <csignal>
+#include <cstdio>
 #include <cstdlib>
+#include <cstring>
 #include <iostream>
 #include <optional>
 #include <string>
@@ -27,6 +32,30 @@ std::optional<std::uint64_t> env_u64(const char* name) {
   return std::strtoull(value, nullptr, 10);
 }
 
+// If the core crashes the process (assert, segfault) gtest prints nothing: a signal handler
+// names the seed that was running, from a line prepared before the run.
+char g_running[96] = "";
+
+extern "C" void on_fatal_signal(int sig) {
+  const ssize_t n = static_cast<ssize_t>(std::strlen(g_running));
+  if (n > 0 && ::write(STDERR_FILENO, g_running, static_cast<std::size_t>(n)) < 0) {
+    // nothing more can be done in a signal handler
+  }
+  std::signal(sig, SIG_DFL);
+  std::raise(sig);
+}
+
+void announce(std::uint64_t seed) {
+  std::snprintf(g_running, sizeof g_running,
+                "\nfatal signal while running seed=%llu (replay with RAFTOR_SIM_SEED)\n",
+                static_cast<unsigned long long>(seed));
+  static const bool installed = [] {
+    for (int sig : {SIGSEGV, SIGABRT, SIGBUS, SIGFPE, SIGILL}) std::signal(sig, on_fatal_signal);
+    return true;
+  }();
+  (void)installed;
+}
+
 std::string replay_hint(std::uint64_t seed, std::uint64_t steps) {
   std::string hint = "replay: RAFTOR_SIM_SEED=" + std::to_string(seed);
   if (steps != kDefaultSteps) hint += " RAFTOR_SIM_STEPS=" + std::to_string(steps);
@@ -43,6 +72,7 @@ void run_seeds(std::uint64_t first, std::uint64_t count, std::uint64_t steps) {
   int failures = 0;
   for (std::uint64_t seed = first; seed < first + count && failures < 3; ++seed) {
     SCOPED_TRACE("seed=" + std::to_string(seed));
+    announce(seed);
     ScheduleOutcome out = run_random_schedule(seed, ScheduleOptions{steps, false});
     total_steps += out.steps;
     crashes += out.crashes;
@@ -59,6 +89,7 @@ void run_seeds(std::uint64_t first, std::uint64_t count, std::uint64_t steps) {
                     << out.report << replay_hint(seed, steps);
     }
   }
+  g_running[0] = '\0';
   const auto seconds =
       std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
   std::cout << count << " schedules from seed " << first << " in " << seconds << " s: "
