@@ -1,0 +1,28 @@
+// The wire form of Raft messages between nodes: raft::Message <-> PeerMessage bytes
+// (messages/rpc.proto). Decoding checks the envelope before anything reaches Raft: the
+// cluster id, the protocol version, the sender (a configured peer) and the receiver (this
+// node). Every refusal is an error naming what was wrong; nothing is thrown.
+#pragma once
+
+#include <cstdint>
+#include <set>
+#include <string>
+#include <string_view>
+
+#include "raftor/actors/raft/core/raft_messages.hpp"
+#include "raftor/storage/status.hpp"
+
+namespace raftor::network {
+
+inline constexpr std::uint32_t kProtocolVersion = 1;
+
+struct PeerCodec {
+  std::string cluster_id;
+  NodeId self = 0;
+  std::set<NodeId> peers;  // node ids this node accepts messages from
+
+  std::string encode(const raft::Message& message) const;
+  Result<raft::Message> decode(std::string_view bytes) const;
+};
+
+}  // namespace raftor::network
