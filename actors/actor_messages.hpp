@@ -25,6 +25,10 @@ using applied_atom = caf::atom_constant<caf::atom("applied")>;
 using chunk_done_atom = caf::atom_constant<caf::atom("chunkdone")>;
 using fetch_atom = caf::atom_constant<caf::atom("fetch")>;
 using connect_peer_atom = caf::atom_constant<caf::atom("connpeer")>;
+using snapshot_atom = caf::atom_constant<caf::atom("snapshot")>;
+using progress_atom = caf::atom_constant<caf::atom("progress")>;
+using snap_done_atom = caf::atom_constant<caf::atom("snapdone")>;
+using purge_atom = caf::atom_constant<caf::atom("purge")>;
 
 enum class ReadConsistency : std::uint8_t {
   linearizable = 0,  // ReadIndex: confirmed by a quorum, then served once applied (thesis §6.4)
@@ -79,6 +83,7 @@ struct CommittedEntries {
 struct AppliedEntries {
   LogId last_applied;
   std::vector<ApplyResult> results;  // in index order
+  std::vector<std::uint64_t> terms;  // the term of each applied entry, parallel to results
   bool failed = false;               // the state machine refused the batch: `error` says why
   std::string error;
 };
@@ -105,8 +110,45 @@ typename Inspector::result_type inspect(Inspector& f, CommittedEntries& x) {
 
 template <class Inspector>
 typename Inspector::result_type inspect(Inspector& f, AppliedEntries& x) {
-  return f(caf::meta::type_name("raftor.AppliedEntries"), x.last_applied, x.results, x.failed,
-           x.error);
+  return f(caf::meta::type_name("raftor.AppliedEntries"), x.last_applied, x.results, x.terms,
+           x.failed, x.error);
+}
+
+// --- snapshots ----------------------------------------------------------------------------
+
+// Raft actor -> snapshotter, after each applied batch: totals since the node started.
+struct ApplyProgress {
+  std::uint64_t applied = 0;    // last applied index
+  std::uint64_t log_bytes = 0;  // payload bytes of the entries handed to the state machine
+};
+
+template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, ApplyProgress& x) {
+  return f(caf::meta::type_name("raftor.ApplyProgress"), x.applied, x.log_bytes);
+}
+
+// The answer to a snapshot request: the snapshot now durable in the node's store.
+struct SnapshotReply {
+  bool ok = false;
+  std::uint8_t code = 0;  // ErrorCode when !ok
+  std::string message;
+  SnapshotMetadata metadata;
+};
+
+template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, Membership& x) {
+  return f(caf::meta::type_name("raftor.Membership"), x.voters, x.learners);
+}
+
+template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, SnapshotMetadata& x) {
+  return f(caf::meta::type_name("raftor.SnapshotMetadata"), x.last_included, x.membership,
+           x.checksum, x.size);
+}
+
+template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, SnapshotReply& x) {
+  return f(caf::meta::type_name("raftor.SnapshotReply"), x.ok, x.code, x.message, x.metadata);
 }
 
 }  // namespace raftor

@@ -12,6 +12,10 @@ void register_message_types(caf::actor_system_config& config) {
   config.add_message_type<AppliedEntries>("raftor.AppliedEntries");
   config.add_message_type<ReadConsistency>("raftor.ReadConsistency");
   config.add_message_type<std::vector<std::string>>("std::vector<std::string>");
+  config.add_message_type<ApplyProgress>("raftor.ApplyProgress");
+  config.add_message_type<Membership>("raftor.Membership");
+  config.add_message_type<SnapshotMetadata>("raftor.SnapshotMetadata");
+  config.add_message_type<SnapshotReply>("raftor.SnapshotReply");
 }
 
 }  // namespace raftor

@@ -4,9 +4,14 @@
 //                                       ▲   ◀──applied──┘
 //                     peers ──peer──────┘
 //
+//   Raft actor ──progress──▶ snapshotter ──generate──▶ StateMachine, SnapshotStore
+//        ▲  ◀──────snapdone───────┘    └──snapdone──▶ purger ──purge──▶ Raft actor
+//
 // Each actor has its own mailbox: the state machine is only touched by the handler, so
 // apply never shares a lock with the Raft actor. Both are spawned detached (own thread):
 // they block on fsync and RocksDB writes, which must not stall CAF's scheduler threads.
+// The snapshotter (detached too) generates snapshots in its own mailbox while the others
+// keep replicating and applying; the purger then has the Raft actor trim the log.
 #pragma once
 
 #include <caf/all.hpp>
@@ -32,7 +37,13 @@ using raft_actor = caf::typed_actor<
     caf::reacts_to<applied_atom, AppliedEntries>,
     // Internal: the election/heartbeat clock, and "process what accumulated" (group commit).
     caf::reacts_to<tick_atom>,
-    caf::reacts_to<ready_atom>>;
+    caf::reacts_to<ready_atom>,
+    // A client asks for a snapshot now: forwarded to the snapshotter.
+    caf::replies_to<snapshot_atom>::with<SnapshotReply>,
+    // From the snapshotter: a new snapshot is durable.
+    caf::reacts_to<snap_done_atom, SnapshotMetadata>,
+    // From the purger: remove log entries up to this index (capped at what is applied).
+    caf::reacts_to<purge_atom, std::uint64_t>>;
 
 using state_machine_handler_actor = caf::typed_actor<
     // From the Raft actor: committed entries, in order, to apply in chunks.
@@ -41,6 +52,18 @@ using state_machine_handler_actor = caf::typed_actor<
     caf::replies_to<read_atom, std::vector<std::string>>::with<ClientReply>,
     // Internal: an asynchronous apply_chunk completed.
     caf::reacts_to<chunk_done_atom, AppliedEntries>>;
+
+using snapshotter_actor = caf::typed_actor<
+    // From the Raft actor after each applied batch: checked against the snapshot policy.
+    caf::reacts_to<progress_atom, ApplyProgress>,
+    // On demand: generates a snapshot (or returns the latest if nothing was applied since).
+    caf::replies_to<snapshot_atom>::with<SnapshotReply>,
+    // Internal: re-checks the policy's time trigger.
+    caf::reacts_to<tick_atom>>;
+
+using purger_actor = caf::typed_actor<
+    // From the snapshotter: a snapshot and the state it covers are durable.
+    caf::reacts_to<snap_done_atom, SnapshotMetadata>>;
 
 // Registers every type above with a CAF configuration (both ends of a connection must).
 void register_message_types(caf::actor_system_config& config);

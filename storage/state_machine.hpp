@@ -1,9 +1,11 @@
 // The pluggable state machine: the application logic that committed Raft entries drive.
 //
 // raftor calls it from actors: the state-machine handler applies (apply_chunk, reset,
-// apply_snapshot_from_file), the snapshotter generates snapshots, readers call get.
-// Implementations must be thread-safe for the combinations stated below; raftor never
-// calls two mutating methods (apply_chunk, apply_snapshot_from_file, reset) at once.
+// apply_snapshot_from_file), the snapshotter generates snapshots and then calls flush(),
+// persist_last_snapshot_metadata() and last_applied(), readers call get. So get, get_multi,
+// len, last_applied, snapshot_metadata, generate_snapshot_data, flush and the persist_*
+// calls must be safe while apply_chunk runs on another thread; raftor never calls two of
+// the mutating methods (apply_chunk, apply_snapshot_from_file, reset) at once.
 //
 // Contract (enforced by raftor::testing::StateMachineTestSuite, tests/state_machine_suite):
 //  1. apply_chunk is atomic per chunk: every entry of the chunk takes effect, or none does

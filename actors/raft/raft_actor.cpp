@@ -2,6 +2,10 @@
 
 #include <spdlog/spdlog.h>
 
+#include <algorithm>
+
+#include "raftor/actors/purger/purger.hpp"
+#include "raftor/actors/snapshotter/snapshotter.hpp"
 #include "raftor/messages/command.pb.h"
 
 namespace raftor {
@@ -25,17 +29,29 @@ RaftActor::RaftActor(caf::actor_config& cfg, RaftActorConfig config, std::unique
       transport_(std::move(transport)) {
   // Restart recovery: the state machine's last_applied says what is already applied; the
   // core reloads term and vote from the log, and entries after last_applied are re-applied
-  // as the commit index is learned again.
+  // as the commit index is learned again. If the log no longer holds the entries after
+  // last_applied, the newest local snapshot stands in for them.
+  open_snapshot_store();
+  restore_from_snapshot();
   applied_ = sm_->last_applied().index;
+  if (auto meta = sm_->snapshot_metadata()) snapshot_index_ = meta->last_included.index;
+  if (auto latest = store_ ? store_->latest() : std::nullopt) {
+    snapshot_index_ = std::max(snapshot_index_, latest->last_included.index);
+  }
   core_ = std::make_unique<raft::RaftCore>(config_.raft, *log_, applied_);
 }
 
 RaftActor::~RaftActor() = default;
 
 RaftActor::behavior_type RaftActor::make_behavior() {
-  handler_ = spawn<StateMachineHandler, caf::detached + caf::linked>(
-      sm_, caf::actor_cast<raft_actor>(this), config_.handler);
-  delayed_send(this, config_.tick_interval, tick_atom::value);
+  if (startup_error_) {
+    fail(*startup_error_);
+  } else {
+    handler_ = spawn<StateMachineHandler, caf::detached + caf::linked>(
+        sm_, caf::actor_cast<raft_actor>(this), config_.handler);
+    spawn_snapshotter();
+    delayed_send(this, config_.tick_interval, tick_atom::value);
+  }
   return {
       [this](propose_atom, std::string& payload) { return propose(std::move(payload)); },
       [this](read_atom, std::vector<std::string>& keys, ReadConsistency consistency) {
@@ -56,7 +72,63 @@ RaftActor::behavior_type RaftActor::make_behavior() {
         ready_scheduled_ = false;
         process_ready();
       },
+      [this](snapshot_atom) { return snapshot(); },
+      [this](snap_done_atom, const SnapshotMetadata& metadata) {
+        snapshot_index_ = std::max(snapshot_index_, metadata.last_included.index);
+      },
+      [this](purge_atom, std::uint64_t index) { purge(index); },
   };
+}
+
+void RaftActor::open_snapshot_store() {
+  const SnapshotConfig& sc = config_.snapshot;
+  if (!sc.enabled) return;
+  if (sc.dir.empty()) {
+    spdlog::warn("node {}: snapshots are on but no directory is configured: they stay off and "
+                 "the log is never purged", config_.raft.id);
+    return;
+  }
+  auto store = snapshot::SnapshotStore::open(sc.dir, {.keep = sc.keep});
+  if (!store) {
+    startup_error_ = store.error();
+    return;
+  }
+  store_ = std::move(store).value();
+}
+
+void RaftActor::restore_from_snapshot() {
+  const LogId purged = log_->last_purged();
+  if (startup_error_ || sm_->last_applied().index >= purged.index) return;
+  // The state machine is behind the log's start: it keeps no durable state (or lost it)
+  // and the entries it misses were purged. Start from the newest local snapshot.
+  auto latest = store_ ? store_->latest() : std::nullopt;
+  if (!latest || latest->last_included.index < purged.index) {
+    startup_error_ = make_error(
+        ErrorCode::corruption,
+        "the state machine applied up to " + std::to_string(sm_->last_applied().index) +
+            ", the log starts after " + std::to_string(purged.index) +
+            " and no local snapshot covers the gap");
+    return;
+  }
+  const auto path = store_->data_path(latest->last_included);
+  if (auto s = sm_->apply_snapshot_from_file(*latest, path); !s) {
+    startup_error_ = s.error();
+    return;
+  }
+  spdlog::info("node {}: state machine restored from the snapshot at index {}", config_.raft.id,
+               latest->last_included.index);
+}
+
+void RaftActor::spawn_snapshotter() {
+  if (!store_) return;
+  const auto self = caf::actor_cast<raft_actor>(this);
+  purger_ = spawn<Purger, caf::linked>(
+      self, PurgerConfig{config_.raft.id, config_.snapshot.retention});
+  SnapshotterConfig sc;
+  sc.id = config_.raft.id;
+  sc.policy = config_.snapshot.policy;
+  sc.membership = {config_.raft.voters, config_.raft.learners};
+  snapshotter_ = spawn<Snapshotter, caf::detached + caf::linked>(sm_, store_, self, purger_, sc);
 }
 
 void RaftActor::on_exit() {
@@ -64,6 +136,9 @@ void RaftActor::on_exit() {
   // Drop every handle that points back at actors: the raft actor and its handler hold
   // each other, and a detached actor's thread only ends once its object is destroyed.
   handler_ = nullptr;
+  snapshotter_ = nullptr;
+  purger_ = nullptr;
+  store_.reset();
   batch_promises_.clear();
   pending_writes_.clear();
   unconfirmed_reads_.clear();
@@ -175,6 +250,7 @@ void RaftActor::dispatch_apply(std::uint64_t from, std::uint64_t to) {
     auto entries = log_->entries(from, to + 1, config_.max_apply_bytes);
     if (!entries.ok()) return fail(entries.error());
     from = entries->back().index + 1;
+    for (const Entry& e : *entries) dispatched_bytes_ += e.payload.size();
     send(handler_, apply_atom::value, CommittedEntries{std::move(entries).value()});
   }
 }
@@ -185,32 +261,68 @@ void RaftActor::applied(AppliedEntries entries) {
   }
   applied_ = entries.last_applied.index;
   core_->on_applied(applied_);
-  for (const ApplyResult& result : entries.results) {
-    auto it = pending_writes_.find(result.index);
-    if (it == pending_writes_.end()) continue;
-    ClientReply reply;
-    // The proposal is what was applied only if the entry at its index is still of the
-    // term it was proposed in; otherwise a later leader overwrote it (Raft §5.3).
-    if (log_->term_at(result.index) == std::optional<std::uint64_t>(it->second.term)) {
-      reply.ok = true;
-      reply.index = result.index;
-      reply.succeeded = result.succeeded();
-    } else {
-      reply = error_reply(ErrorCode::not_leader,
-                          "entry " + std::to_string(result.index) +
-                              " was replaced by another leader's: not applied, safe to retry");
-      reply.leader = core_->status().leader;
-    }
-    it->second.promise.deliver(std::move(reply));
-    pending_writes_.erase(it);
+  if (snapshotter_) {
+    send(snapshotter_, progress_atom::value, ApplyProgress{applied_, dispatched_bytes_});
   }
-  // Proposals below what is applied that got no result were overwritten.
+  for (std::size_t i = 0; i < entries.results.size(); ++i) {
+    const ApplyResult& result = entries.results[i];
+    const std::uint64_t applied_term = entries.terms.at(i);
+    auto [first, last] = pending_writes_.equal_range(result.index);
+    for (auto it = first; it != last; ++it) {
+      ClientReply reply;
+      // The proposal is what was applied only if the applied entry is of the term it was
+      // proposed in; otherwise a later leader replaced it (Raft §5.3).
+      if (it->second.term == applied_term) {
+        reply.ok = true;
+        reply.index = result.index;
+        reply.succeeded = result.succeeded();
+      } else {
+        reply = error_reply(ErrorCode::not_leader,
+                            "entry " + std::to_string(result.index) +
+                                " was replaced by another leader's: not applied, safe to retry");
+        reply.leader = core_->status().leader;
+      }
+      it->second.promise.deliver(std::move(reply));
+    }
+    pending_writes_.erase(first, last);
+  }
+  // Proposals at or below what is applied that got no result were replaced.
   for (auto it = pending_writes_.begin(); it != pending_writes_.end() && it->first <= applied_;) {
     it->second.promise.deliver(error_reply(ErrorCode::not_leader, "proposal was not committed"));
     it = pending_writes_.erase(it);
   }
   serve_waiting_reads();
   schedule_ready();
+}
+
+caf::result<SnapshotReply> RaftActor::snapshot() {
+  if (!snapshotter_) {
+    SnapshotReply reply;
+    reply.code = static_cast<std::uint8_t>(ErrorCode::not_running);
+    reply.message = "snapshots are off on node " + std::to_string(config_.raft.id);
+    return reply;
+  }
+  auto promise = make_response_promise<SnapshotReply>();
+  request(snapshotter_, caf::infinite, snapshot_atom::value)
+      .then([promise](SnapshotReply& reply) mutable { promise.deliver(std::move(reply)); },
+            [promise](caf::error& err) mutable {
+              SnapshotReply reply;
+              reply.code = static_cast<std::uint8_t>(ErrorCode::internal);
+              reply.message = "snapshotter: " + caf::to_string(err);
+              promise.deliver(std::move(reply));
+            });
+  return promise;
+}
+
+void RaftActor::purge(std::uint64_t index) {
+  // Never beyond what this node applied: below the purge point only the state machine
+  // (made durable by the snapshotter) holds those entries' effects.
+  index = std::min({index, applied_, log_->last_index()});
+  if (index <= log_->last_purged().index) return;
+  const auto term = log_->term_at(index);
+  if (!term) return;
+  if (auto s = log_->purge_prefix({index, *term}); !s) return fail(s.error());
+  spdlog::debug("node {}: log purged up to {}", config_.raft.id, index);
 }
 
 void RaftActor::serve_when_applied(PendingRead read) {
@@ -247,7 +359,10 @@ NodeStatus RaftActor::node_status() const {
   out.first_index = log_->first_index();
   out.last_index = s.last_log.index;
   out.last_term = s.last_log.term;
-  if (auto meta = sm_->snapshot_metadata()) out.snapshot_index = meta->last_included.index;
+  out.snapshot_index = snapshot_index_;
+  if (auto meta = sm_->snapshot_metadata()) {  // also one installed by other means
+    out.snapshot_index = std::max(out.snapshot_index, meta->last_included.index);
+  }
   return out;
 }
 

@@ -1,5 +1,5 @@
 // The Raft actor: drives the pure protocol core (actors/raft/core) with real time, a real
-// log and real peers, and owns the node's state-machine handler.
+// log and real peers, and owns the node's state-machine handler, snapshotter and purger.
 //
 // Group commit: client proposals and peer messages are only *collected* as they arrive;
 // a ready_atom the actor sends itself marks the end of what is queued, and then the core's
@@ -16,16 +16,29 @@
 #include "raftor/actors/raft/core/raft_core.hpp"
 #include "raftor/actors/raft/peer_transport.hpp"
 #include "raftor/actors/state_machine_handler/state_machine_handler.hpp"
+#include "raftor/snapshot/snapshot_policy.hpp"
+#include "raftor/snapshot/snapshot_store.hpp"
 #include "raftor/storage/raft_log.hpp"
 #include "raftor/storage/state_machine.hpp"
 
 namespace raftor {
+
+// Snapshots and log purging (the snapshotter and purger actors). On by default, but only
+// with a directory: without one the node logs a warning and its log grows without bound.
+struct SnapshotConfig {
+  bool enabled = true;
+  std::filesystem::path dir;  // the node's snapshot store
+  snapshot::SnapshotPolicy policy;
+  std::size_t keep = 2;            // snapshots kept on disk
+  std::uint64_t retention = 1000;  // log entries kept below the newest snapshot
+};
 
 struct RaftActorConfig {
   raft::RaftConfig raft;
   std::chrono::milliseconds tick_interval{10};
   std::uint64_t max_apply_bytes = 4 << 20;  // per message to the handler
   StateMachineHandlerConfig handler;
+  SnapshotConfig snapshot;
 };
 
 // Spawned detached (it blocks on fsync): spawn<RaftActor, caf::detached>(...).
@@ -52,6 +65,11 @@ class RaftActor : public raft_actor::base {
   caf::result<ClientReply> propose(std::string payload);
   caf::result<ClientReply> read(std::vector<std::string> keys, ReadConsistency consistency);
   void applied(AppliedEntries applied);
+  caf::result<SnapshotReply> snapshot();
+  void purge(std::uint64_t index);
+  void open_snapshot_store();
+  void restore_from_snapshot();
+  void spawn_snapshotter();
   NodeStatus node_status() const;
 
   void schedule_ready();
@@ -69,12 +87,20 @@ class RaftActor : public raft_actor::base {
   std::shared_ptr<PeerTransport> transport_;
   std::unique_ptr<raft::RaftCore> core_;
   state_machine_handler_actor handler_;
+  std::shared_ptr<snapshot::SnapshotStore> store_;  // null when snapshots are off
+  snapshotter_actor snapshotter_;
+  purger_actor purger_;
+  std::uint64_t snapshot_index_ = 0;  // newest durable snapshot (status)
+  std::uint64_t dispatched_bytes_ = 0;  // payload bytes handed to the handler (policy)
+  std::optional<Error> startup_error_;   // reported (and the node stopped) once spawned
 
   std::uint64_t applied_ = 0;
   bool ready_scheduled_ = false;
   std::vector<std::string> batch_;  // proposals collected since the last ready
   std::vector<caf::typed_response_promise<ClientReply>> batch_promises_;
-  std::map<std::uint64_t, PendingWrite> pending_writes_;  // by log index
+  // By log index. A multimap: a leader can lose an uncommitted proposal, lead again and
+  // reuse its index; the entry's term at apply tells which proposal was applied.
+  std::multimap<std::uint64_t, PendingWrite> pending_writes_;
   std::uint64_t next_read_id_ = 1;
   std::map<std::uint64_t, PendingRead> unconfirmed_reads_;    // by request id
   std::multimap<std::uint64_t, PendingRead> waiting_reads_;  // by read index

@@ -45,14 +45,24 @@ void StateMachineHandler::apply_next() {
     queue_.pop_front();
   }
   const LogId last = chunk.back().id();
+  std::vector<std::uint64_t> terms;
+  terms.reserve(chunk.size());
+  for (const Entry& e : chunk) terms.push_back(e.term);
   applying_ = true;
   // apply_chunk may complete on another thread: come back through the mailbox.
   caf::actor self = caf::actor_cast<caf::actor>(this);
-  sm_->apply_chunk(std::move(chunk), [self, last](Result<std::vector<ApplyResult>> r) {
+  sm_->apply_chunk(std::move(chunk), [self, last, terms = std::move(terms)](
+                                         Result<std::vector<ApplyResult>> r) mutable {
     AppliedEntries applied;
     applied.last_applied = last;
-    if (r.ok()) {
+    if (r.ok() && r.value().size() != terms.size()) {
+      applied.failed = true;
+      applied.error = "state machine returned " + std::to_string(r.value().size()) +
+                      " results for " + std::to_string(terms.size()) +
+                      " entries (the contract: one per entry)";
+    } else if (r.ok()) {
       applied.results = std::move(r).value();
+      applied.terms = std::move(terms);
     } else {
       applied.failed = true;
       applied.error = r.error().to_string();

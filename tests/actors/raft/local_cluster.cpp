@@ -29,7 +29,7 @@ LocalCluster::~LocalCluster() {
 
 void LocalCluster::start(NodeId id) {
   if (running(id)) return;
-  const auto node_dir = dir_ / ("n" + std::to_string(id));
+  const auto node_dir = this->node_dir(id);
   RocksDbRaftLogOptions log_options;
   log_options.sync = options_.sync;
   auto log = RocksDbRaftLog::open(node_dir / "log", log_options);
@@ -51,6 +51,8 @@ void LocalCluster::start(NodeId id) {
   config.raft.lease_ticks = options_.lease_ticks;
   config.raft.seed = options_.seed;
   config.tick_interval = options_.tick;
+  config.snapshot = options_.snapshot;
+  config.snapshot.dir = snapshot_dir(id);
   if (auto s = config.raft.validate(); !s.ok()) throw std::runtime_error(s.error().to_string());
 
   auto actor = system_.spawn<RaftActor, caf::detached>(config, std::move(log).value(), sm, transport_);
@@ -68,7 +70,15 @@ void LocalCluster::stop(NodeId id) {
   self->send_exit(it->second, caf::exit_reason::user_shutdown);
   self->receive([](const caf::down_msg&) {});
   actors_.erase(it);
-  state_machines_.erase(id);  // the handler has exited too (linked): last owner closes it
+  // The linked handler and snapshotter exit after the Raft actor, the snapshotter only once
+  // a generation in progress ends: wait until they let go of the state machine, so that a
+  // restart can open its files again.
+  std::weak_ptr<StateMachine> sm = state_machines_.at(id);
+  state_machines_.erase(id);
+  const auto until = std::chrono::steady_clock::now() + std::chrono::minutes(1);
+  while (!sm.expired() && std::chrono::steady_clock::now() < until) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(1));
+  }
 }
 
 void LocalCluster::start_all() {

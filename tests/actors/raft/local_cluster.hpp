@@ -28,6 +28,13 @@ struct LocalClusterOptions {
   std::uint32_t lease_ticks = 0;
   bool sync = true;  // fsync the logs
   std::uint64_t seed = 1;
+  // Snapshots and purging: off here unless a test turns them on; `dir` is set per node
+  // (<node dir>/snapshots).
+  SnapshotConfig snapshot = [] {
+    SnapshotConfig c;
+    c.enabled = false;
+    return c;
+  }();
 };
 
 class LocalCluster {
@@ -36,7 +43,8 @@ class LocalCluster {
   ~LocalCluster();  // stops every node, removes the directory
 
   void start(NodeId id);  // (re)starts a node on its existing directory
-  void stop(NodeId id);   // stops the node's actors and waits for them
+  // Stops the node's actors and waits for them (until they released its state machine).
+  void stop(NodeId id);
   void start_all();
 
   // Polls status until one node is leader of a term that a majority agrees on.
@@ -58,7 +66,11 @@ class LocalCluster {
 
   raft_actor actor(NodeId id) const { return actors_.at(id); }
   LocalTransport& transport() { return *transport_; }
+  // stop() waits for the node's actors to release its state machine: do not keep this
+  // pointer across stop().
   std::shared_ptr<StateMachine> state_machine(NodeId id) const { return state_machines_.at(id); }
+  std::filesystem::path node_dir(NodeId id) const { return dir_ / ("n" + std::to_string(id)); }
+  std::filesystem::path snapshot_dir(NodeId id) const { return node_dir(id) / "snapshots"; }
   const std::vector<NodeId>& ids() const { return ids_; }
 
  private:

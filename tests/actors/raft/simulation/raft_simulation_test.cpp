@@ -25,6 +25,12 @@ namespace raftor::sim {
 namespace {
 
 constexpr std::uint64_t kDefaultSteps = 4000;
+// Sanitizer builds run about 20x slower: fewer default seeds keep them within ctest's limit.
+#if defined(__SANITIZE_ADDRESS__) || defined(__SANITIZE_THREAD__)
+constexpr std::uint64_t kDefaultSeeds = 20;
+#else
+constexpr std::uint64_t kDefaultSeeds = 300;
+#endif
 
 std::optional<std::uint64_t> env_u64(const char* name) {
   const char* value = std::getenv(name);
@@ -111,7 +117,7 @@ TEST(RaftSimulation, RandomSchedules) {
     return;
   }
   run_seeds(env_u64("RAFTOR_SIM_FIRST_SEED").value_or(1),
-            env_u64("RAFTOR_SIM_SEEDS").value_or(300), steps);
+            env_u64("RAFTOR_SIM_SEEDS").value_or(kDefaultSeeds), steps);
 }
 
 // `make soak`: many more seeds, past the default range.
