@@ -1,5 +1,7 @@
 #include "raftor/snapshot/kv_snapshot_file.hpp"
 
+#include "raftor/storage/byte_order.hpp"
+
 #include <fcntl.h>
 #include <sys/mman.h>
 #include <sys/stat.h>
@@ -12,32 +14,17 @@
 namespace raftor::snapshot {
 
 namespace {
+using byte_order::get_u32;
+using byte_order::get_u64;
+using byte_order::put_u32;
+using byte_order::put_u64;
+
 constexpr std::string_view kMagic = "RFTKVSN1";
 constexpr std::uint32_t kTrailerMarker = 0xFFFFFFFFu;
 constexpr std::size_t kHeaderSize = 8 + 8 + 8;
 constexpr std::size_t kTrailerSize = 4 + 8;
 constexpr std::size_t kBufferSize = 1 << 20;
 
-void put_u32(std::string& out, std::uint32_t v) {
-  char b[4];
-  for (int i = 0; i < 4; ++i) b[i] = static_cast<char>(v >> (8 * i));
-  out.append(b, 4);
-}
-void put_u64(std::string& out, std::uint64_t v) {
-  char b[8];
-  for (int i = 0; i < 8; ++i) b[i] = static_cast<char>(v >> (8 * i));
-  out.append(b, 8);
-}
-std::uint32_t get_u32(const unsigned char* p) {
-  std::uint32_t v = 0;
-  for (int i = 3; i >= 0; --i) v = (v << 8) | p[i];
-  return v;
-}
-std::uint64_t get_u64(const unsigned char* p) {
-  std::uint64_t v = 0;
-  for (int i = 7; i >= 0; --i) v = (v << 8) | p[i];
-  return v;
-}
 Error io_error(std::string_view what, const std::filesystem::path& path, int err) {
   return make_error(ErrorCode::io_error,
                     std::string(what) + " " + path.string() + ": " + std::strerror(err));

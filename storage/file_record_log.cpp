@@ -26,16 +26,6 @@ Error os_error(std::string_view what, const std::filesystem::path& path, int err
                     std::string(what) + " " + path.string() + ": " + std::strerror(err));
 }
 
-std::uint32_t get_u32(const unsigned char* p) {
-  std::uint32_t v = 0;
-  for (int i = 3; i >= 0; --i) v = (v << 8) | p[i];
-  return v;
-}
-std::uint64_t get_u64(const unsigned char* p) {
-  std::uint64_t v = 0;
-  for (int i = 7; i >= 0; --i) v = (v << 8) | p[i];
-  return v;
-}
 
 Status write_all(int fd, const std::filesystem::path& path, std::string_view bytes) {
   std::size_t done = 0;
@@ -96,20 +86,6 @@ std::optional<std::size_t> find_valid_record(const Mapping& m, std::size_t from,
 }
 }  // namespace
 
-void put_u8(std::string& out, std::uint8_t v) { out.push_back(static_cast<char>(v)); }
-void put_u32(std::string& out, std::uint32_t v) {
-  char b[4];
-  for (int i = 0; i < 4; ++i) b[i] = static_cast<char>(v >> (8 * i));
-  out.append(b, 4);
-}
-void put_u64(std::string& out, std::uint64_t v) {
-  char b[8];
-  for (int i = 0; i < 8; ++i) b[i] = static_cast<char>(v >> (8 * i));
-  out.append(b, 8);
-}
-void set_u64(std::string& out, std::size_t at, std::uint64_t v) {
-  for (int i = 0; i < 8; ++i) out[at + i] = static_cast<char>(v >> (8 * i));
-}
 
 std::size_t begin_record(std::string& out) {
   const std::size_t start = out.size();

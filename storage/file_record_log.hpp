@@ -15,16 +15,19 @@
 #include <string>
 #include <string_view>
 
+#include "raftor/storage/byte_order.hpp"
 #include "raftor/storage/status.hpp"
 
 namespace raftor::record_log {
 
 inline constexpr std::size_t kRecordHeaderSize = 4 + 8;
 
-void put_u8(std::string& out, std::uint8_t v);
-void put_u32(std::string& out, std::uint32_t v);
-void put_u64(std::string& out, std::uint64_t v);
-void set_u64(std::string& out, std::size_t at, std::uint64_t v);  // overwrite in place
+using byte_order::get_u32;
+using byte_order::get_u64;
+using byte_order::put_u32;
+using byte_order::put_u64;
+using byte_order::put_u8;
+using byte_order::set_u64;
 
 // Starts a record at the end of `out` (placeholder header); the caller then appends the
 // body and calls finish_record, which fills in length and checksum. Bodies over 4 GiB fail.
