@@ -39,15 +39,21 @@ std::string noop() {
   return serialize(cmd);
 }
 
-Status decode(const Entry& entry, pb::Command& out) {
-  if (!out.ParseFromString(entry.payload)) {
-    return make_error(ErrorCode::malformed_entry,
-                      "entry " + std::to_string(entry.index) + ": payload is not a Command (" +
-                          std::to_string(entry.payload.size()) + " bytes)");
+Status decode(std::string_view payload, pb::Command& out) {
+  if (!out.ParseFromArray(payload.data(), static_cast<int>(payload.size()))) {
+    return make_error(ErrorCode::malformed_entry, "payload is not a Command (" +
+                                                      std::to_string(payload.size()) + " bytes)");
   }
   if (out.op_case() == pb::Command::OP_NOT_SET) {
-    return make_error(ErrorCode::malformed_entry,
-                      "entry " + std::to_string(entry.index) + ": command names no operation");
+    return make_error(ErrorCode::malformed_entry, "command names no operation");
+  }
+  return {};
+}
+
+Status decode(const Entry& entry, pb::Command& out) {
+  if (auto s = decode(std::string_view(entry.payload), out); !s) {
+    return make_error(s.error().code,
+                      "entry " + std::to_string(entry.index) + ": " + s.error().message);
   }
   return {};
 }

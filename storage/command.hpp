@@ -21,8 +21,10 @@ std::string cas(std::string_view key, std::optional<std::string_view> expected,
                 std::string_view value);
 std::string noop();
 
-// Parses a normal entry's payload into `out`. Fails with malformed_entry naming the
-// entry's index when the payload is not a Command or names no operation.
+// Parses a payload into `out`. Fails with malformed_entry when it is not a Command or
+// names no operation.
+Status decode(std::string_view payload, pb::Command& out);
+// The same for a normal entry's payload; the error names the entry's index.
 Status decode(const Entry& entry, pb::Command& out);
 
 }  // namespace raftor::command

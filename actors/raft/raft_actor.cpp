@@ -6,7 +6,7 @@
 
 #include "raftor/actors/purger/purger.hpp"
 #include "raftor/actors/snapshotter/snapshotter.hpp"
-#include "raftor/messages/command.pb.h"
+#include "raftor/storage/command.hpp"
 
 namespace raftor {
 
@@ -155,9 +155,8 @@ void RaftActor::schedule_ready() {
 
 caf::result<ClientReply> RaftActor::propose(std::string payload) {
   // Refuse what the state machine could not decode before it enters the log.
-  pb::Command command;
-  if (!command.ParseFromString(payload) || command.op_case() == pb::Command::OP_NOT_SET) {
-    return error_reply(ErrorCode::malformed_entry, "proposal is not a valid Command");
+  if (auto s = command::decode(std::string_view(payload), proposal_scratch_); !s) {
+    return error_reply(s.error().code, "proposal refused: " + s.error().message);
   }
   if (core_->status().role != raft::Role::leader) return not_leader_reply();
   batch_.push_back(std::move(payload));

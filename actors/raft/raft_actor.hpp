@@ -16,6 +16,7 @@
 #include "raftor/actors/raft/core/raft_core.hpp"
 #include "raftor/actors/raft/peer_transport.hpp"
 #include "raftor/actors/state_machine_handler/state_machine_handler.hpp"
+#include "raftor/messages/command.pb.h"
 #include "raftor/snapshot/snapshot_policy.hpp"
 #include "raftor/snapshot/snapshot_store.hpp"
 #include "raftor/storage/raft_log.hpp"
@@ -96,6 +97,7 @@ class RaftActor : public raft_actor::base {
 
   std::uint64_t applied_ = 0;
   bool ready_scheduled_ = false;
+  pb::Command proposal_scratch_;     // reused to validate proposals: no message per call
   std::vector<std::string> batch_;  // proposals collected since the last ready
   std::vector<caf::typed_response_promise<ClientReply>> batch_promises_;
   // By log index. A multimap: a leader can lose an uncommitted proposal, lead again and
