@@ -152,3 +152,17 @@ typename Inspector::result_type inspect(Inspector& f, SnapshotReply& x) {
 }
 
 }  // namespace raftor
+
+// --- network transport (actors/network) --------------------------------------------------
+namespace raftor {
+
+// A remote node's encoded raft::Message (messages/rpc.proto bytes) for a node's endpoint.
+using peer_bytes_atom = caf::atom_constant<caf::atom("peerbytes")>;
+// Hands a node's endpoint its (local) Raft actor, once spawned.
+using attach_atom = caf::atom_constant<caf::atom("attach")>;
+// The connector's timer: try to (re)connect to a peer.
+using reconnect_atom = caf::atom_constant<caf::atom("reconnect")>;
+// The outcome of a reachability probe of a peer's address (see tcp_probe.hpp).
+using probed_atom = caf::atom_constant<caf::atom("probed")>;
+
+}  // namespace raftor

@@ -10,7 +10,9 @@ packages=(
   libspdlog-dev libfmt-dev          # logging
   libxxhash-dev                     # XXH3 checksums for snapshots and files
   libgtest-dev libgmock-dev         # tests and the StateMachineTestSuite
+  nlohmann-json3-dev                # history parsing in the linearizability checker
   libbenchmark-dev                  # Google Benchmark targets
+  libtoml11-dev libcli11-dev        # raftor-node: config file and command line
   python3                           # integration scripts (standard library only)
 )
 missing=()

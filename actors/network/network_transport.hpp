@@ -1,0 +1,53 @@
+// PeerTransport between processes: Raft messages travel as messages/rpc.proto bytes to the
+// peers' published endpoints (node_endpoint.hpp) over CAF's middleman.
+//
+//   RaftActor ──send()──▶ encode (caller's thread) ──▶ PeerConnector ══TCP══▶ peer's NodeEndpoint
+//
+// send() never blocks: it encodes and enqueues; the connector drops what it cannot deliver.
+// Call stop() before the actor system is destroyed (the connector runs until told to exit).
+#pragma once
+
+#include <atomic>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "raftor/actors/network/peer_codec.hpp"
+#include "raftor/actors/network/peer_connector.hpp"
+#include "raftor/actors/raft/peer_transport.hpp"
+
+namespace raftor::network {
+
+struct NetworkTransportConfig {
+  NodeId self = 0;
+  std::string cluster_id;
+  std::vector<PeerAddress> peers;  // the other nodes (this node may be listed: it is skipped)
+  ReconnectPolicy reconnect;
+};
+
+class NetworkTransport final : public PeerTransport {
+ public:
+  // Spawns the connector, which starts connecting to every peer in the background.
+  NetworkTransport(caf::actor_system& system, NetworkTransportConfig config);
+  ~NetworkTransport() override;  // stop()
+  NetworkTransport(const NetworkTransport&) = delete;
+  NetworkTransport& operator=(const NetworkTransport&) = delete;
+
+  // Thread-safe; never blocks.
+  void send(raft::Message message) override;
+
+  // Ends the connector (idempotent). Afterwards send() only counts drops.
+  void stop();
+
+  std::uint64_t forwarded() const { return counters_->forwarded.load(); }
+  std::uint64_t dropped() const { return counters_->dropped.load(); }
+  bool connected(NodeId peer) const;
+
+ private:
+  PeerCodec codec_;
+  std::shared_ptr<TransportCounters> counters_;
+  peer_connector_actor connector_;  // never reset: send() reads it without a lock
+  std::atomic<bool> stopped_{false};
+};
+
+}  // namespace raftor::network

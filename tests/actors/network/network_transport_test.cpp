@@ -1,0 +1,550 @@
+// NetworkTransport and NodeEndpoint over real loopback sockets: several actor systems in one
+// process, each with its own middleman and port, stand in for the nodes of a cluster. A
+// sink actor stands in for each node's Raft actor and records the peer messages it gets.
+#include "raftor/actors/network/network_transport.hpp"
+
+#include <arpa/inet.h>
+#include <gtest/gtest.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <caf/io/all.hpp>
+#include <chrono>
+#include <cstdio>
+#include <cstdlib>
+#include <future>
+#include <mutex>
+#include <optional>
+#include <random>
+#include <set>
+#include <thread>
+
+#include "raftor/actors/network/node_endpoint.hpp"
+
+namespace raftor::network {
+namespace {
+
+using namespace std::chrono_literals;
+using Clock = std::chrono::steady_clock;
+
+constexpr auto kDeadline = 10s;
+const std::string kCluster = "cluster-a";
+
+// Polls `condition` until it holds or the deadline passes; returns whether it held.
+template <class Condition>
+bool eventually(Condition condition, Clock::duration deadline = kDeadline) {
+  const auto until = Clock::now() + deadline;
+  while (!condition()) {
+    if (Clock::now() > until) return false;
+    std::this_thread::sleep_for(5ms);
+  }
+  return true;
+}
+
+// What a sink actor received as (peer, raft::Message).
+class Inbox {
+ public:
+  void push(raft::Message message) {
+    std::lock_guard lock(mutex_);
+    messages_.push_back(std::move(message));
+  }
+  std::size_t size() const {
+    std::lock_guard lock(mutex_);
+    return messages_.size();
+  }
+  std::vector<raft::Message> messages() const {
+    std::lock_guard lock(mutex_);
+    return messages_;
+  }
+  bool has_term(std::uint64_t term) const {
+    std::lock_guard lock(mutex_);
+    for (const auto& m : messages_) {
+      if (m.term == term) return true;
+    }
+    return false;
+  }
+
+ private:
+  mutable std::mutex mutex_;
+  std::vector<raft::Message> messages_;
+};
+
+// Stands in for a node's Raft actor: records peer messages, answers client requests with
+// recognizable values, ignores the rest.
+raft_actor::behavior_type sink(raft_actor::pointer, std::shared_ptr<Inbox> inbox, NodeId id) {
+  return {
+      [](propose_atom, std::string& payload) {
+        ClientReply reply;
+        reply.ok = true;
+        reply.message = "applied " + payload;
+        return reply;
+      },
+      [](read_atom, std::vector<std::string>& keys, ReadConsistency) {
+        ClientReply reply;
+        reply.ok = true;
+        reply.values = keys;
+        return reply;
+      },
+      [id](status_atom) {
+        NodeStatus status;
+        status.id = id;
+        return status;
+      },
+      [inbox](peer_atom, raft::Message& message) { inbox->push(std::move(message)); },
+      [](applied_atom, AppliedEntries&) {},
+      [](tick_atom) {},
+      [](ready_atom) {},
+      [](snapshot_atom) { return SnapshotReply{}; },
+      [](snap_done_atom, SnapshotMetadata&) {},
+      [](purge_atom, std::uint64_t) {},
+  };
+}
+
+struct NodeOptions {
+  NodeId id = 0;
+  std::string cluster = kCluster;
+  std::uint16_t port = 0;        // 0: a free one
+  std::set<NodeId> accepts = {};  // senders the endpoint accepts
+};
+
+// One "process": an actor system with a middleman, a published endpoint, a sink, and
+// (once the peers' ports are known) a transport.
+class Node {
+ public:
+  explicit Node(NodeOptions options) : options_(std::move(options)) {
+    config_.load<caf::io::middleman>();
+    register_message_types(config_);
+    system_.emplace(config_);
+    NodeEndpointConfig endpoint{options_.id, options_.cluster, options_.accepts, "127.0.0.1",
+                                options_.port};
+    auto started = NodeEndpoint::start(*system_, endpoint);
+    if (!started.ok()) throw std::runtime_error(started.error().to_string());
+    endpoint_.emplace(std::move(started).value());
+    sink_ = system_->spawn(sink, inbox_, options_.id);
+    endpoint_->attach(sink_);
+  }
+
+  ~Node() { shut_down(); }
+
+  void connect_to(std::vector<PeerAddress> peers) {
+    NetworkTransportConfig config{options_.id, options_.cluster, std::move(peers), {}};
+    transport_ = std::make_unique<NetworkTransport>(*system_, config);
+  }
+
+  // What a node does before its actor system goes: every long-running actor is told to exit.
+  void shut_down() {
+    if (!system_) return;
+    if (transport_) transport_->stop();
+    endpoint_->stop();
+    caf::anon_send_exit(sink_, caf::exit_reason::user_shutdown);
+    sink_ = nullptr;
+    system_.reset();  // blocks until every actor has ended
+  }
+
+  PeerAddress address() const { return {options_.id, "127.0.0.1", endpoint_->port()}; }
+  std::uint16_t port() const { return endpoint_->port(); }
+  NetworkTransport& transport() { return *transport_; }
+  const EndpointCounters& counters() const { return endpoint_->counters(); }
+  const Inbox& inbox() const { return *inbox_; }
+  caf::actor_system& system() { return *system_; }
+
+ private:
+  NodeOptions options_;
+  caf::actor_system_config config_;
+  std::optional<caf::actor_system> system_;
+  std::optional<NodeEndpoint> endpoint_;
+  std::shared_ptr<Inbox> inbox_ = std::make_shared<Inbox>();
+  raft_actor sink_;
+  std::unique_ptr<NetworkTransport> transport_;
+};
+
+raft::Message heartbeat(NodeId from, NodeId to, std::uint64_t term) {
+  return {from, to, term, raft::AppendRequest{}};
+}
+
+// Sends until one arrives: the first messages may be dropped while connecting.
+bool delivers(Node& from, Node& to, raft::Message message) {
+  const std::uint64_t term = message.term;
+  return eventually([&] {
+    if (to.inbox().has_term(term)) return true;
+    from.transport().send(message);
+    return eventually([&] { return to.inbox().has_term(term); }, 20ms);
+  });
+}
+
+// A port nobody listens on (the kernel picked it free and it was closed again).
+std::uint16_t unused_port() {
+  int fd = ::socket(AF_INET, SOCK_STREAM, 0);
+  sockaddr_in addr{};
+  addr.sin_family = AF_INET;
+  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  ::bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr);
+  socklen_t len = sizeof addr;
+  ::getsockname(fd, reinterpret_cast<sockaddr*>(&addr), &len);
+  ::close(fd);
+  return ntohs(addr.sin_port);
+}
+
+// A port whose listener never accepts: once its accept queue is full, the kernel drops new
+// SYNs, and a connect() to it neither succeeds nor fails (as with a powered-off host).
+class BlackHole {
+ public:
+  BlackHole() : listener_(::socket(AF_INET, SOCK_STREAM, 0)) {
+    sockaddr_in addr{};
+    addr.sin_family = AF_INET;
+    addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    ::bind(listener_, reinterpret_cast<sockaddr*>(&addr), sizeof addr);
+    ::listen(listener_, 0);
+    socklen_t len = sizeof addr;
+    ::getsockname(listener_, reinterpret_cast<sockaddr*>(&addr), &len);
+    port_ = ntohs(addr.sin_port);
+    for (int i = 0; i < 4; ++i) {  // fill the accept queue
+      int fd = ::socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK, 0);
+      (void)::connect(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr);
+      fillers_.push_back(fd);
+    }
+  }
+  ~BlackHole() {
+    for (int fd : fillers_) ::close(fd);
+    ::close(listener_);
+  }
+  std::uint16_t port() const { return port_; }
+
+ private:
+  int listener_;
+  std::uint16_t port_ = 0;
+  std::vector<int> fillers_;
+};
+
+// A raw TCP client, for bytes CAF would never send.
+class RawSocket {
+ public:
+  explicit RawSocket(std::uint16_t port) : fd_(::socket(AF_INET, SOCK_STREAM, 0)) {
+    sockaddr_in addr{};
+    addr.sin_family = AF_INET;
+    addr.sin_port = htons(port);
+    addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    connected_ = ::connect(fd_, reinterpret_cast<sockaddr*>(&addr), sizeof addr) == 0;
+  }
+  ~RawSocket() { ::close(fd_); }
+  bool connected() const { return connected_; }
+  void write(const std::string& bytes) {
+    (void)!::send(fd_, bytes.data(), bytes.size(), MSG_NOSIGNAL);
+  }
+
+ private:
+  int fd_;
+  bool connected_ = false;
+};
+
+// A CAF 0.17 BASP header: 32 bytes in network byte order.
+std::string basp_header(std::uint8_t operation, std::uint32_t payload_len,
+                        std::uint64_t operation_data, std::uint64_t source_actor,
+                        std::uint64_t dest_actor) {
+  std::string bytes;
+  auto put = [&bytes](std::uint64_t value, int width) {
+    for (int i = width - 1; i >= 0; --i) bytes.push_back(static_cast<char>(value >> (8 * i)));
+  };
+  put(operation, 1);
+  put(0, 3);  // padding, flags
+  put(payload_len, 4);
+  put(operation_data, 8);
+  put(source_actor, 8);
+  put(dest_actor, 8);
+  return bytes;
+}
+
+// A client handshake that announces a payload and stops short of it.
+std::string truncated_handshake(std::uint32_t payload_len) {
+  return basp_header(0x01, payload_len, 3, 0, 0) + "raftor";
+}
+
+// Runs `shutdown` and ends the process (which would otherwise hang) if it does not return in
+// time. It runs on the calling thread, not on a helper: CAF 0.17 keeps a thread-local
+// reference to the logger of the system a thread last constructed or spawned into, and an
+// actor system waits for its logger's destruction: destroyed from another thread, a system
+// the calling thread still references would hang for that reason alone.
+template <class Shutdown>
+void finishes_in_time(Shutdown shutdown) {
+  std::promise<void> done;
+  std::thread watchdog([finished = done.get_future()] {
+    if (finished.wait_for(30s) != std::future_status::ready) {
+      std::fprintf(stderr, "shutdown hangs: aborting\n");
+      std::_Exit(1);
+    }
+  });
+  shutdown();
+  done.set_value();
+  watchdog.join();
+}
+
+// --- cases -------------------------------------------------------------------------------
+
+TEST(NetworkTransport, DeliversEveryMessageKindIntact) {
+  Node b({.id = 2, .accepts = {1}});
+  Node a({.id = 1, .accepts = {2}});
+  a.connect_to({b.address()});
+  ASSERT_TRUE(eventually([&] { return a.transport().connected(2); }));
+
+  raft::AppendRequest append;
+  append.prev = {41, 3};
+  append.entries = {{42, 3, EntryType::normal, "payload-42"}, {43, 4, EntryType::noop, ""},
+                    {44, 4, EntryType::config, std::string("\0\1\2", 3)}};
+  append.commit = 40;
+  append.read_context = 9;
+  const std::vector<raft::Message> sent = {
+      {1, 2, 5, append},
+      {1, 2, 6, raft::VoteRequest{{10, 4}, true, true}},
+      {1, 2, 7, raft::VoteResponse{true, true}},
+      {1, 2, 8, raft::AppendResponse{false, 3, 17, 2, 11}},
+  };
+  for (const auto& m : sent) a.transport().send(m);
+
+  ASSERT_TRUE(eventually([&] { return b.inbox().size() == sent.size(); }));
+  const auto received = b.inbox().messages();
+  for (std::size_t i = 0; i < sent.size(); ++i) {  // one connection: in order
+    EXPECT_EQ(raft::describe(received[i]), raft::describe(sent[i]));
+    EXPECT_EQ(received[i].body.index(), sent[i].body.index());
+  }
+  EXPECT_EQ(std::get<raft::AppendRequest>(received[0].body).entries, append.entries);
+  EXPECT_EQ(b.counters().delivered.load(), sent.size());
+  EXPECT_EQ(a.transport().dropped(), 0u);
+}
+
+TEST(NetworkTransport, NodesTalkBothWays) {
+  Node a({.id = 1, .accepts = {2, 3}});
+  Node b({.id = 2, .accepts = {1, 3}});
+  Node c({.id = 3, .accepts = {1, 2}});
+  a.connect_to({a.address(), b.address(), c.address()});  // itself included: skipped
+  b.connect_to({a.address(), b.address(), c.address()});
+  c.connect_to({a.address(), b.address(), c.address()});
+  EXPECT_TRUE(delivers(a, b, heartbeat(1, 2, 1)));
+  EXPECT_TRUE(delivers(b, a, heartbeat(2, 1, 2)));
+  EXPECT_TRUE(delivers(c, a, heartbeat(3, 1, 3)));
+  EXPECT_TRUE(delivers(a, c, heartbeat(1, 3, 4)));
+  EXPECT_TRUE(delivers(b, c, heartbeat(2, 3, 5)));
+  EXPECT_TRUE(delivers(c, b, heartbeat(3, 2, 6)));
+}
+
+TEST(NetworkTransport, RefusesAnotherClusterAndKeepsServing) {
+  Node b({.id = 2, .accepts = {1}});
+  Node a({.id = 1, .accepts = {2}});
+  Node stranger({.id = 1, .cluster = "cluster-b", .accepts = {2}});
+  a.connect_to({b.address()});
+  stranger.connect_to({b.address()});
+  ASSERT_TRUE(eventually([&] { return stranger.transport().connected(2); }));
+
+  for (int i = 0; i < 100; ++i) stranger.transport().send(heartbeat(1, 2, 1000));
+  ASSERT_TRUE(eventually([&] { return b.counters().refused.load() == 100; }));
+  EXPECT_TRUE(delivers(a, b, heartbeat(1, 2, 1)));
+  EXPECT_FALSE(b.inbox().has_term(1000));
+}
+
+TEST(NetworkTransport, RefusesAnUnknownSender) {
+  Node b({.id = 2, .accepts = {1}});
+  Node a({.id = 1, .accepts = {2}});
+  Node unknown({.id = 7, .accepts = {2}});
+  a.connect_to({b.address()});
+  unknown.connect_to({b.address()});
+  ASSERT_TRUE(eventually([&] { return unknown.transport().connected(2); }));
+
+  unknown.transport().send(heartbeat(7, 2, 1000));
+  ASSERT_TRUE(eventually([&] { return b.counters().refused.load() == 1; }));
+  EXPECT_TRUE(delivers(a, b, heartbeat(1, 2, 1)));
+  EXPECT_FALSE(b.inbox().has_term(1000));
+}
+
+TEST(NetworkTransport, RefusesMessagesForAnotherNode) {
+  Node b({.id = 2, .accepts = {1}});
+  Node a({.id = 1, .accepts = {2}});
+  // A believes node 3 lives at B's address.
+  a.connect_to({b.address(), {3, "127.0.0.1", b.port()}});
+  ASSERT_TRUE(eventually([&] { return a.transport().connected(3); }));
+  a.transport().send(heartbeat(1, 3, 1000));
+  ASSERT_TRUE(eventually([&] { return b.counters().refused.load() == 1; }));
+  EXPECT_TRUE(delivers(a, b, heartbeat(1, 2, 1)));
+}
+
+// CAF 0.17's BASP trusts the payload length in a header that passes its (loose) checks: a
+// header announcing N bytes makes the node allocate N bytes (up to 4 GiB) before reading
+// them. So the garbage here announces at most 4 KiB; the peer port belongs on a trusted
+// network.
+TEST(NetworkTransport, GarbageOnThePortDoesNotStopServing) {
+  Node b({.id = 2, .accepts = {1}});
+  Node a({.id = 1, .accepts = {2}});
+  a.connect_to({b.address()});
+  ASSERT_TRUE(delivers(a, b, heartbeat(1, 2, 1)));
+
+  std::mt19937 random(42);
+  auto random_bytes = [&random](std::size_t n) {
+    std::string bytes(n, '\0');
+    for (auto& c : bytes) c = static_cast<char>(random());
+    return bytes;
+  };
+  for (int i = 0; i < 100; ++i) {
+    // Not BASP at all: an operation byte BASP does not know, then noise.
+    RawSocket noise(b.port());
+    ASSERT_TRUE(noise.connected());
+    noise.write(std::string(1, static_cast<char>(0x07 + random() % 0xf8)) +
+                random_bytes(random() % 4096));
+    // A plausible BASP header (any operation, random ids) with a random payload.
+    RawSocket fake(b.port());
+    const std::uint32_t len = 1 + random() % 4096;
+    fake.write(basp_header(random() % 7, len, random(), random() % 3, random() % 3) +
+               random_bytes(len));
+  }
+  RawSocket http(b.port());
+  http.write("GET / HTTP/1.1\r\nHost: localhost\r\n\r\n");
+  // Handshakes that never complete, one held open while A keeps talking.
+  RawSocket stalled(b.port());
+  ASSERT_TRUE(stalled.connected());
+  stalled.write(truncated_handshake(200));
+  { RawSocket(b.port()).write(truncated_handshake(1000)); }
+
+  EXPECT_TRUE(delivers(a, b, heartbeat(1, 2, 2)));
+  // New connections are still accepted, too.
+  Node c({.id = 3, .accepts = {2}});
+  c.connect_to({b.address()});
+  EXPECT_TRUE(eventually([&] { return c.transport().connected(2); }));
+  EXPECT_EQ(b.counters().refused.load(), 0u);  // none of it got as far as the endpoint
+}
+
+TEST(NetworkTransport, ReconnectsWhenAPeerComesBackOnItsPort) {
+  Node a({.id = 1, .accepts = {2}});
+  auto b = std::make_unique<Node>(NodeOptions{.id = 2, .accepts = {1}});
+  const std::uint16_t port = b->port();
+  a.connect_to({b->address()});
+  ASSERT_TRUE(delivers(a, *b, heartbeat(1, 2, 1)));
+
+  finishes_in_time([&] { b.reset(); });
+  ASSERT_TRUE(eventually([&] { return !a.transport().connected(2); }));
+  const auto dropped = a.transport().dropped();
+  a.transport().send(heartbeat(1, 2, 2));  // to nobody: dropped, not queued
+  ASSERT_TRUE(eventually([&] { return a.transport().dropped() == dropped + 1; }));
+
+  b = std::make_unique<Node>(NodeOptions{.id = 2, .port = port, .accepts = {1}});
+  EXPECT_TRUE(eventually([&] { return a.transport().connected(2); }));
+  EXPECT_TRUE(delivers(a, *b, heartbeat(1, 2, 3)));
+  EXPECT_FALSE(b->inbox().has_term(2));
+}
+
+TEST(NetworkTransport, SendingToAnUnreachablePeerDropsWithoutBlocking) {
+  Node a({.id = 1, .accepts = {2}});
+  a.connect_to({{2, "127.0.0.1", unused_port()}});
+  constexpr int kMessages = 10000;
+  const auto start = Clock::now();
+  for (int i = 0; i < kMessages; ++i) a.transport().send(heartbeat(1, 2, 1));
+  a.transport().send(heartbeat(1, 9, 1));  // not a configured peer at all
+  EXPECT_LT(Clock::now() - start, 2s);     // encoding only: nothing waits on the network
+  EXPECT_TRUE(eventually([&] { return a.transport().dropped() == kMessages + 1; }));
+  EXPECT_FALSE(a.transport().connected(2));
+  EXPECT_EQ(a.transport().forwarded(), 0u);
+}
+
+TEST(NetworkTransport, AnUnresponsivePeerDoesNotDelayTheOthers) {
+  BlackHole hole;
+  Node b({.id = 3, .accepts = {1}});
+  Node a({.id = 1, .accepts = {3}});
+  a.connect_to({{2, "127.0.0.1", hole.port()}, b.address()});
+  EXPECT_TRUE(eventually([&] { return a.transport().connected(3); }));
+  EXPECT_TRUE(delivers(a, b, heartbeat(1, 3, 1)));
+  EXPECT_FALSE(a.transport().connected(2));
+}
+
+TEST(NetworkTransport, SendAfterStopIsDropped) {
+  Node a({.id = 1, .accepts = {2}});
+  a.connect_to({{2, "127.0.0.1", unused_port()}});
+  a.transport().stop();
+  a.transport().send(heartbeat(1, 2, 1));
+  EXPECT_EQ(a.transport().dropped(), 1u);
+}
+
+TEST(NodeEndpoint, ATakenPortIsAClearError) {
+  Node a({.id = 1, .accepts = {2}});
+  auto second = NodeEndpoint::start(a.system(), {1, kCluster, {2}, "127.0.0.1", a.port()});
+  ASSERT_FALSE(second.ok());
+  EXPECT_NE(second.error().message.find("127.0.0.1:" + std::to_string(a.port())),
+            std::string::npos)
+      << second.error().message;
+  EXPECT_NE(second.error().message.find("port"), std::string::npos) << second.error().message;
+}
+
+TEST(NodeEndpoint, ServesClientsThroughTheRaftActor) {
+  Node b({.id = 2, .accepts = {1}});
+  caf::actor_system_config config;
+  config.load<caf::io::middleman>();
+  register_message_types(config);
+  caf::actor_system client_system(config);
+  auto endpoint = client_system.middleman().remote_actor<node_endpoint_actor>("127.0.0.1", b.port());
+  ASSERT_TRUE(endpoint) << client_system.render(endpoint.error());
+
+  caf::scoped_actor self(client_system);
+  self->request(*endpoint, kDeadline, status_atom::value)
+      .receive([](NodeStatus& status) { EXPECT_EQ(status.id, 2u); },
+               [&](caf::error& e) { ADD_FAILURE() << client_system.render(e); });
+  self->request(*endpoint, kDeadline, propose_atom::value, std::string("x"))
+      .receive([](ClientReply& reply) { EXPECT_EQ(reply.message, "applied x"); },
+               [&](caf::error& e) { ADD_FAILURE() << client_system.render(e); });
+  self->request(*endpoint, kDeadline, read_atom::value, std::vector<std::string>{"k"},
+                ReadConsistency::eventual)
+      .receive([](ClientReply& reply) { EXPECT_EQ(reply.values, std::vector<std::string>{"k"}); },
+               [&](caf::error& e) { ADD_FAILURE() << client_system.render(e); });
+}
+
+TEST(NodeEndpoint, AnswersNotRunningBeforeTheRaftActorIsAttached) {
+  caf::actor_system_config config;
+  config.load<caf::io::middleman>();
+  register_message_types(config);
+  caf::actor_system system(config);
+  auto endpoint = NodeEndpoint::start(system, {2, kCluster, {1}, "127.0.0.1", 0});
+  ASSERT_TRUE(endpoint.ok()) << endpoint.error().to_string();
+  caf::scoped_actor self(system);
+  self->request(endpoint->actor(), kDeadline, propose_atom::value, std::string("x"))
+      .receive(
+          [](ClientReply& reply) {
+            EXPECT_FALSE(reply.ok);
+            EXPECT_EQ(reply.code, static_cast<std::uint8_t>(ErrorCode::not_running));
+          },
+          [&](caf::error& e) { ADD_FAILURE() << system.render(e); });
+  endpoint->stop();
+}
+
+TEST(NetworkTransport, ShutdownOfConnectedSystemsDoesNotHang) {
+  auto a = std::make_unique<Node>(NodeOptions{.id = 1, .accepts = {2, 3}});
+  auto b = std::make_unique<Node>(NodeOptions{.id = 2, .accepts = {1, 3}});
+  auto c = std::make_unique<Node>(NodeOptions{.id = 3, .accepts = {1, 2}});
+  const std::vector<PeerAddress> all = {a->address(), b->address(), c->address()};
+  a->connect_to(all);
+  b->connect_to(all);
+  c->connect_to(all);
+  ASSERT_TRUE(eventually([&] {
+    return a->transport().connected(2) && a->transport().connected(3) &&
+           b->transport().connected(1) && c->transport().connected(1);
+  }));
+  // Traffic in flight while the systems go down.
+  for (int i = 0; i < 1000; ++i) {
+    a->transport().send(heartbeat(1, 2, 1));
+    b->transport().send(heartbeat(2, 3, 1));
+  }
+  finishes_in_time([&] {
+    a.reset();
+    b.reset();
+    c.reset();
+  });
+}
+
+TEST(RefusalLog, OneLinePerSenderAndReasonPerInterval) {
+  RefusalLog log(std::chrono::seconds(1));
+  const auto t0 = RefusalLog::Clock::now();
+  EXPECT_EQ(log.record("n1", "from unknown node 7", t0), 1u);
+  EXPECT_EQ(log.record("n1", "from unknown node 8", t0 + 100ms), std::nullopt);  // same reason
+  EXPECT_EQ(log.record("n1", "malformed (3 bytes)", t0 + 100ms), 1u);            // another one
+  EXPECT_EQ(log.record("n2", "from unknown node 7", t0 + 200ms), 1u);            // another sender
+  EXPECT_EQ(log.record("n1", "from unknown node 7", t0 + 500ms), std::nullopt);
+  EXPECT_EQ(log.record("n1", "from unknown node 7", t0 + 1100ms), 3u);  // 2 suppressed + this
+  EXPECT_EQ(log.record("n1", "from unknown node 7", t0 + 1200ms), std::nullopt);
+}
+
+}  // namespace
+}  // namespace raftor::network
