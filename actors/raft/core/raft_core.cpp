@@ -266,6 +266,12 @@ Ready RaftCore::Impl::take_ready() {
   ready.reads = std::exchange(ready_reads, {});
   ready.failed_reads = std::exchange(failed_reads, {});
   ready.send_snapshot = std::exchange(snapshots_to_send, {});
+  // Replication may have committed past the snapshot since it was received: then the
+  // entries already bring the state machine there and the snapshot is not needed.
+  if (snapshot_to_install && snapshot_to_install->last_included.index <= commit) {
+    snapshot_to_install.reset();
+    installing.reset();
+  }
   ready.install_snapshot = std::exchange(snapshot_to_install, std::nullopt);
   return ready;
 }
