@@ -29,6 +29,11 @@ using snapshot_atom = caf::atom_constant<caf::atom("snapshot")>;
 using progress_atom = caf::atom_constant<caf::atom("progress")>;
 using snap_done_atom = caf::atom_constant<caf::atom("snapdone")>;
 using purge_atom = caf::atom_constant<caf::atom("purge")>;
+using send_snap_atom = caf::atom_constant<caf::atom("sendsnap")>;
+using snap_sent_atom = caf::atom_constant<caf::atom("snapsent")>;
+using snap_recv_atom = caf::atom_constant<caf::atom("snaprecv")>;
+using install_atom = caf::atom_constant<caf::atom("install")>;
+using cancel_atom = caf::atom_constant<caf::atom("cancel")>;
 
 enum class ReadConsistency : std::uint8_t {
   linearizable = 0,  // ReadIndex: confirmed by a quorum, then served once applied (thesis §6.4)

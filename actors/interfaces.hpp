@@ -7,6 +7,12 @@
 //   Raft actor ──progress──▶ snapshotter ──generate──▶ StateMachine, SnapshotStore
 //        ▲  ◀──────snapdone───────┘    └──snapdone──▶ purger ──purge──▶ Raft actor
 //
+//   InstallSnapshot (Raft §7), leader ──chunks──▶ follower:
+//   Raft actor ──sendsnap──▶ snapshot sender ──SnapshotChunk──▶ (peer) snapshot receiver
+//        ▲  ◀──snapsent (failed)──┘  ◀──SnapshotChunkAck──────────────────┘  │ snaprecv
+//        └── follower's Raft actor ◀────────────────────────────────────────┘
+//            ──install──▶ state-machine handler ──apply_snapshot_from_file──▶ StateMachine
+//
 // Each actor has its own mailbox: the state machine is only touched by the handler, so
 // apply never shares a lock with the Raft actor. Both are spawned detached (own thread):
 // they block on fsync and RocksDB writes, which must not stall CAF's scheduler threads.
@@ -43,7 +49,12 @@ using raft_actor = caf::typed_actor<
     // From the snapshotter: a new snapshot is durable.
     caf::reacts_to<snap_done_atom, SnapshotMetadata>,
     // From the purger: remove log entries up to this index (capped at what is applied).
-    caf::reacts_to<purge_atom, std::uint64_t>>;
+    caf::reacts_to<purge_atom, std::uint64_t>,
+    // From the snapshot sender: the transfer to this follower failed (true: it completed).
+    caf::reacts_to<snap_sent_atom, NodeId, bool>,
+    // From the snapshot receiver: the leader (NodeId, of this term) sent this snapshot
+    // whole; it is validated and stored, ready to install.
+    caf::reacts_to<snap_recv_atom, NodeId, std::uint64_t, SnapshotMetadata>>;
 
 using state_machine_handler_actor = caf::typed_actor<
     // From the Raft actor: committed entries, in order, to apply in chunks.
@@ -51,7 +62,10 @@ using state_machine_handler_actor = caf::typed_actor<
     // Reads served from the applied state.
     caf::replies_to<read_atom, std::vector<std::string>>::with<ClientReply>,
     // Internal: an asynchronous apply_chunk completed.
-    caf::reacts_to<chunk_done_atom, AppliedEntries>>;
+    caf::reacts_to<chunk_done_atom, AppliedEntries>,
+    // From the Raft actor: replace the state with this stored snapshot file (after the
+    // entries queued before it are applied).
+    caf::replies_to<install_atom, SnapshotMetadata, std::string>::with<SnapshotReply>>;
 
 using snapshotter_actor = caf::typed_actor<
     // From the Raft actor after each applied batch: checked against the snapshot policy.
@@ -60,6 +74,20 @@ using snapshotter_actor = caf::typed_actor<
     caf::replies_to<snapshot_atom>::with<SnapshotReply>,
     // Internal: re-checks the policy's time trigger.
     caf::reacts_to<tick_atom>>;
+
+using snapshot_sender_actor = caf::typed_actor<
+    // From the Raft actor (leader): send this stored snapshot to a follower, in this term.
+    caf::reacts_to<send_snap_atom, NodeId, std::uint64_t, SnapshotMetadata>,
+    // From the Raft actor: a follower's SnapshotChunkAck.
+    caf::reacts_to<peer_atom, raft::Message>,
+    // From the Raft actor: leadership lost; every transfer stops.
+    caf::reacts_to<cancel_atom>,
+    // Internal: timeouts and the bandwidth limit.
+    caf::reacts_to<tick_atom>>;
+
+using snapshot_receiver_actor = caf::typed_actor<
+    // From the Raft actor: a SnapshotChunk of the leader's.
+    caf::reacts_to<peer_atom, raft::Message>>;
 
 using purger_actor = caf::typed_actor<
     // From the snapshotter: a snapshot and the state it covers are durable.

@@ -36,6 +36,10 @@ Checksum checksum_of(std::string_view bytes) {
   return hasher.digest();
 }
 
+std::uint64_t chunk_checksum(std::string_view bytes) {
+  return XXH3_64bits(bytes.data(), bytes.size());
+}
+
 Result<Checksum> checksum_file(const std::filesystem::path& path) {
   const int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
   if (fd < 0) {

@@ -3,6 +3,7 @@
 #pragma once
 
 #include <cstddef>
+#include <cstdint>
 #include <filesystem>
 #include <string>
 #include <string_view>
@@ -33,6 +34,9 @@ class Hasher {
 };
 
 Checksum checksum_of(std::string_view bytes);
+// XXH3-64 of one transfer chunk: catches a chunk damaged on its way (a whole snapshot is
+// still checked against its XXH3-128 checksum once it has arrived).
+std::uint64_t chunk_checksum(std::string_view bytes);
 Result<Checksum> checksum_file(const std::filesystem::path& path);
 
 // checksum_mismatch (naming the file, both checksums in hex) unless `path` hashes to

@@ -39,6 +39,24 @@ struct BodyEncoder {
     a->set_conflict_term(m.conflict_term);
     a->set_read_context(m.read_context);
   }
+  void operator()(const raft::SnapshotChunk& m) const {
+    auto* c = out.mutable_snapshot_chunk();
+    *c->mutable_metadata() = to_proto(m.snapshot);
+    c->set_offset(m.offset);
+    c->set_data(m.data);
+    c->set_chunk_checksum(m.chunk_checksum);
+    c->set_done(m.done);
+  }
+  void operator()(const raft::SnapshotChunkAck& m) const {
+    auto* r = out.mutable_snapshot_response();
+    *r->mutable_snapshot() = to_proto(m.snapshot);
+    r->set_next_offset(m.next_offset);
+    r->set_done(m.done);
+    r->set_rejected(m.rejected);
+  }
+  // Built on the receiving node from a completed transfer; never sent: the envelope
+  // stays empty and a receiver would refuse it.
+  void operator()(const raft::SnapshotRequest&) const {}
 };
 }  // namespace
 
@@ -109,9 +127,23 @@ Result<raft::Message> PeerCodec::decode(std::string_view bytes) const {
                                       a.conflict_term(), a.read_context()};
       break;
     }
-    case pb::PeerMessage::kSnapshotChunk:
-    case pb::PeerMessage::kSnapshotResponse:
-      return refused("snapshot transfer messages go to the snapshot receiver, not to Raft");
+    case pb::PeerMessage::kSnapshotChunk: {
+      auto* c = in.mutable_snapshot_chunk();
+      raft::SnapshotChunk chunk;
+      chunk.snapshot = from_proto(c->metadata());
+      chunk.offset = c->offset();
+      chunk.data = std::move(*c->mutable_data());
+      chunk.chunk_checksum = c->chunk_checksum();
+      chunk.done = c->done();
+      out.body = std::move(chunk);
+      break;
+    }
+    case pb::PeerMessage::kSnapshotResponse: {
+      const auto& r = in.snapshot_response();
+      out.body = raft::SnapshotChunkAck{from_proto(r.snapshot()), r.next_offset(), r.done(),
+                                        r.rejected()};
+      break;
+    }
     case pb::PeerMessage::BODY_NOT_SET:
       return refused("envelope carries no message");
   }

@@ -28,8 +28,14 @@ void LocalTransport::heal() {
   isolated_.clear();
 }
 
+void LocalTransport::set_filter(Filter filter) {
+  std::lock_guard lock(mutex_);
+  filter_ = filter ? std::make_shared<const Filter>(std::move(filter)) : nullptr;
+}
+
 void LocalTransport::send(raft::Message message) {
   raft_actor target;
+  std::shared_ptr<const Filter> filter;
   {
     std::lock_guard lock(mutex_);
     if (isolated_.count(message.from) || isolated_.count(message.to) ||
@@ -39,7 +45,9 @@ void LocalTransport::send(raft::Message message) {
     auto it = actors_.find(message.to);
     if (it == actors_.end()) return;
     target = it->second;
+    filter = filter_;
   }
+  if (filter && !(*filter)(message)) return;
   caf::anon_send(target, peer_atom::value, std::move(message));
 }
 

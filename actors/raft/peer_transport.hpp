@@ -3,7 +3,9 @@
 // layer implements the same interface over CAF's middleman.
 #pragma once
 
+#include <functional>
 #include <map>
+#include <memory>
 #include <mutex>
 #include <set>
 #include <utility>
@@ -29,6 +31,10 @@ class LocalTransport final : public PeerTransport {
   void cut(NodeId from, NodeId to);
   void isolate(NodeId id);  // cuts every link to and from `id`
   void heal();
+  // Tests: sees every message that passes the cuts; may change it, or drop it by
+  // returning false. Called on the sender's thread (keep it thread-safe). Empty: none.
+  using Filter = std::function<bool(raft::Message&)>;
+  void set_filter(Filter filter);
 
   void send(raft::Message message) override;
 
@@ -37,6 +43,7 @@ class LocalTransport final : public PeerTransport {
   std::map<NodeId, raft_actor> actors_;
   std::set<std::pair<NodeId, NodeId>> cut_;
   std::set<NodeId> isolated_;
+  std::shared_ptr<const Filter> filter_;
 };
 
 }  // namespace raftor

@@ -5,6 +5,8 @@
 #include <algorithm>
 
 #include "raftor/actors/purger/purger.hpp"
+#include "raftor/actors/snapshotter/snapshot_receiver.hpp"
+#include "raftor/actors/snapshotter/snapshot_sender.hpp"
 #include "raftor/actors/snapshotter/snapshotter.hpp"
 #include "raftor/storage/command.hpp"
 
@@ -33,6 +35,13 @@ RaftActor::RaftActor(caf::actor_config& cfg, RaftActorConfig config, std::unique
   // last_applied, the newest local snapshot stands in for them.
   open_snapshot_store();
   restore_from_snapshot();
+  // A crash between installing a snapshot into the state machine and cutting the log
+  // leaves a log that does not reach the state machine's last entry: finish the cut.
+  if (!startup_error_) {
+    if (auto s = raft::align_log_with_state_machine(*log_, sm_->last_applied()); !s) {
+      startup_error_ = s.error();
+    }
+  }
   applied_ = sm_->last_applied().index;
   if (auto meta = sm_->snapshot_metadata()) snapshot_index_ = meta->last_included.index;
   if (auto latest = store_ ? store_->latest() : std::nullopt) {
@@ -58,10 +67,7 @@ RaftActor::behavior_type RaftActor::make_behavior() {
         return read(std::move(keys), consistency);
       },
       [this](status_atom) { return node_status(); },
-      [this](peer_atom, const raft::Message& message) {
-        core_->step(message);
-        schedule_ready();
-      },
+      [this](peer_atom, raft::Message& message) { route_peer_message(message); },
       [this](applied_atom, AppliedEntries& entries) { applied(std::move(entries)); },
       [this](tick_atom) {
         core_->tick();
@@ -77,7 +83,37 @@ RaftActor::behavior_type RaftActor::make_behavior() {
         snapshot_index_ = std::max(snapshot_index_, metadata.last_included.index);
       },
       [this](purge_atom, std::uint64_t index) { purge(index); },
+      [this](snap_sent_atom, NodeId to, bool ok) {
+        // Success needs no report: the follower's own acknowledgement, sent once it has
+        // installed the snapshot, moves replication on. A failure lets the core retry.
+        if (!ok) {
+          core_->report_snapshot(to, false);
+          schedule_ready();
+        }
+      },
+      [this](snap_recv_atom, NodeId from, std::uint64_t term, SnapshotMetadata& metadata) {
+        snapshot_index_ = std::max(snapshot_index_, metadata.last_included.index);
+        // Raft sees the whole transfer as one InstallSnapshot of the leader's term (§7).
+        core_->step(raft::Message{from, config_.raft.id, term,
+                                  raft::SnapshotRequest{std::move(metadata)}});
+        schedule_ready();
+      },
   };
+}
+
+void RaftActor::route_peer_message(raft::Message& message) {
+  // Snapshot chunks go to the receiver, their acknowledgements to the sender: both work
+  // beside the core so that a large transfer never holds up replication.
+  if (std::holds_alternative<raft::SnapshotChunk>(message.body)) {
+    if (receiver_) send(receiver_, peer_atom::value, std::move(message));
+    return;
+  }
+  if (std::holds_alternative<raft::SnapshotChunkAck>(message.body)) {
+    if (sender_) send(sender_, peer_atom::value, std::move(message));
+    return;
+  }
+  core_->step(message);
+  schedule_ready();
 }
 
 void RaftActor::open_snapshot_store() {
@@ -129,6 +165,10 @@ void RaftActor::spawn_snapshotter() {
   sc.policy = config_.snapshot.policy;
   sc.membership = {config_.raft.voters, config_.raft.learners};
   snapshotter_ = spawn<Snapshotter, caf::detached + caf::linked>(sm_, store_, self, purger_, sc);
+  sender_ = spawn<SnapshotSender, caf::detached + caf::linked>(
+      config_.raft.id, store_, transport_, self, config_.snapshot.transfer);
+  receiver_ = spawn<SnapshotReceiver, caf::detached + caf::linked>(config_.raft.id, store_,
+                                                                   transport_, self);
 }
 
 void RaftActor::on_exit() {
@@ -138,6 +178,8 @@ void RaftActor::on_exit() {
   handler_ = nullptr;
   snapshotter_ = nullptr;
   purger_ = nullptr;
+  sender_ = nullptr;
+  receiver_ = nullptr;
   store_.reset();
   batch_promises_.clear();
   pending_writes_.clear();
@@ -228,6 +270,8 @@ void RaftActor::process_ready() {
     }
     for (auto& m : ready.send_after_sync) transport_->send(std::move(m));
     if (ready.apply_to != 0) dispatch_apply(ready.apply_from, ready.apply_to);
+    for (NodeId to : ready.send_snapshot) send_snapshot(to);
+    if (ready.install_snapshot) install_snapshot(*ready.install_snapshot);
     for (const auto& confirmed : ready.reads) {
       auto it = unconfirmed_reads_.find(confirmed.request_id);
       if (it == unconfirmed_reads_.end()) continue;
@@ -242,6 +286,83 @@ void RaftActor::process_ready() {
       unconfirmed_reads_.erase(it);
     }
   }
+  const bool leader = core_->status().role == raft::Role::leader;
+  if (was_leader_ && !leader && sender_) send(sender_, cancel_atom::value);
+  was_leader_ = leader;
+}
+
+void RaftActor::send_snapshot(NodeId to) {
+  const std::uint64_t term = core_->status().term;
+  const auto latest = store_ ? store_->latest() : std::nullopt;
+  if (latest && latest->last_included.index >= log_->last_purged().index) {
+    send(sender_, send_snap_atom::value, to, term, *latest);
+    return;
+  }
+  if (!snapshotter_) {
+    // Only a log purged by an earlier configuration can get here.
+    spdlog::error("node {}: node {} needs a snapshot but snapshots are off here", config_.raft.id,
+                  to);
+    delayed_send(this, config_.snapshot.transfer.retry_backoff, snap_sent_atom::value, to, false);
+    return;
+  }
+  // No stored snapshot covers the purged log (it was lost): take one now, then send it.
+  request(snapshotter_, caf::infinite, snapshot_atom::value)
+      .then(
+          [this, to, term](SnapshotReply& reply) {
+            if (reply.ok && sender_) {
+              send(sender_, send_snap_atom::value, to, term, reply.metadata);
+            } else {
+              spdlog::error("node {}: no snapshot to send to node {}: {}", config_.raft.id, to,
+                            reply.message);
+              delayed_send(this, config_.snapshot.transfer.retry_backoff, snap_sent_atom::value,
+                           to, false);
+            }
+          },
+          [this, to](caf::error&) {
+            delayed_send(this, config_.snapshot.transfer.retry_backoff, snap_sent_atom::value, to,
+                         false);
+          });
+}
+
+void RaftActor::install_snapshot(const SnapshotMetadata& metadata) {
+  const auto path = store_->data_path(metadata.last_included);
+  request(handler_, caf::infinite, install_atom::value, metadata, path.string())
+      .then(
+          [this](SnapshotReply& reply) {
+            if (!reply.ok) {
+              // The file was validated when it arrived: a state machine that cannot take
+              // it cannot follow the leader any more (as with a failed apply).
+              return fail(make_error(static_cast<ErrorCode>(reply.code),
+                                     "installing snapshot: " + reply.message));
+            }
+            snapshot_installed(reply.metadata);
+          },
+          [this](caf::error& err) {
+            fail(make_error(ErrorCode::internal, "installing snapshot: " + caf::to_string(err)));
+          });
+}
+
+void RaftActor::snapshot_installed(const SnapshotMetadata& metadata) {
+  const std::uint64_t index = metadata.last_included.index;
+  spdlog::info("node {}: installed the snapshot at index {} term {}", config_.raft.id, index,
+               metadata.last_included.term);
+  applied_ = std::max(applied_, index);
+  snapshot_index_ = std::max(snapshot_index_, index);
+  core_->on_snapshot_installed(metadata);
+  // Proposals this node made (as an earlier leader) at or below the snapshot: whether
+  // they were applied is not known here any more.
+  for (auto it = pending_writes_.begin(); it != pending_writes_.end() && it->first <= index;) {
+    auto reply = error_reply(ErrorCode::timeout,
+                             "outcome unknown: the node installed a snapshot covering entry " +
+                                 std::to_string(it->first));
+    it->second.promise.deliver(std::move(reply));
+    it = pending_writes_.erase(it);
+  }
+  if (snapshotter_) {
+    send(snapshotter_, progress_atom::value, ApplyProgress{applied_, dispatched_bytes_});
+  }
+  serve_waiting_reads();
+  schedule_ready();
 }
 
 void RaftActor::dispatch_apply(std::uint64_t from, std::uint64_t to) {

@@ -15,6 +15,7 @@
 #include "raftor/actors/interfaces.hpp"
 #include "raftor/actors/raft/core/raft_core.hpp"
 #include "raftor/actors/raft/peer_transport.hpp"
+#include "raftor/actors/snapshotter/snapshot_sender.hpp"
 #include "raftor/actors/state_machine_handler/state_machine_handler.hpp"
 #include "raftor/messages/command.pb.h"
 #include "raftor/snapshot/snapshot_policy.hpp"
@@ -32,6 +33,7 @@ struct SnapshotConfig {
   snapshot::SnapshotPolicy policy;
   std::size_t keep = 2;            // snapshots kept on disk
   std::uint64_t retention = 1000;  // log entries kept below the newest snapshot
+  SnapshotTransferConfig transfer;  // InstallSnapshot: chunks, window, bandwidth, timeouts
 };
 
 struct RaftActorConfig {
@@ -68,6 +70,12 @@ class RaftActor : public raft_actor::base {
   void applied(AppliedEntries applied);
   caf::result<SnapshotReply> snapshot();
   void purge(std::uint64_t index);
+  // InstallSnapshot (Raft §7): the leader sends its newest snapshot; a follower installs
+  // one it received through the handler, then tells the core.
+  void send_snapshot(NodeId to);
+  void install_snapshot(const SnapshotMetadata& metadata);
+  void snapshot_installed(const SnapshotMetadata& metadata);
+  void route_peer_message(raft::Message& message);
   void open_snapshot_store();
   void restore_from_snapshot();
   void spawn_snapshotter();
@@ -91,6 +99,9 @@ class RaftActor : public raft_actor::base {
   std::shared_ptr<snapshot::SnapshotStore> store_;  // null when snapshots are off
   snapshotter_actor snapshotter_;
   purger_actor purger_;
+  snapshot_sender_actor sender_;
+  snapshot_receiver_actor receiver_;
+  bool was_leader_ = false;
   std::uint64_t snapshot_index_ = 0;  // newest durable snapshot (status)
   std::uint64_t dispatched_bytes_ = 0;  // payload bytes handed to the handler (policy)
   std::optional<Error> startup_error_;   // reported (and the node stopped) once spawned

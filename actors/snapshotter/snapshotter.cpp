@@ -66,6 +66,12 @@ void Snapshotter::progress(const ApplyProgress& p) {
 void Snapshotter::check_policy() {
   const auto now = clock::now();
   if (now < retry_at_) return;
+  // A snapshot received from the leader lands in the store too: count from it.
+  if (auto latest = store_->latest(); latest && latest->last_included.index > snapshot_index_) {
+    snapshot_index_ = latest->last_included.index;
+    bytes_at_snapshot_ = latest_.log_bytes;
+    snapshot_time_ = now;
+  }
   snapshot::SnapshotProgress since;
   since.entries = latest_.applied > snapshot_index_ ? latest_.applied - snapshot_index_ : 0;
   since.log_bytes = latest_.log_bytes - std::min(latest_.log_bytes, bytes_at_snapshot_);

@@ -17,6 +17,13 @@ StateMachineHandler::behavior_type StateMachineHandler::make_behavior() {
       [this](apply_atom, CommittedEntries& committed) { enqueue(std::move(committed.entries)); },
       [this](read_atom, const std::vector<std::string>& keys) { return read(keys); },
       [this](chunk_done_atom, AppliedEntries& applied) { chunk_done(std::move(applied)); },
+      [this](install_atom, SnapshotMetadata& metadata,
+             std::string& path) -> caf::result<SnapshotReply> {
+        auto promise = make_response_promise<SnapshotReply>();
+        installs_.push_back(PendingInstall{std::move(metadata), std::move(path), promise});
+        install_when_idle();
+        return promise;
+      },
   };
 }
 
@@ -84,6 +91,27 @@ void StateMachineHandler::chunk_done(AppliedEntries applied) {
   }
   send(raft_, applied_atom::value, std::move(applied));
   apply_next();
+  install_when_idle();
+}
+
+void StateMachineHandler::install_when_idle() {
+  if (applying_ || !queue_.empty() || installs_.empty()) return;
+  for (PendingInstall& install : installs_) {
+    SnapshotReply reply;
+    reply.metadata = install.metadata;
+    const std::uint64_t index = install.metadata.last_included.index;
+    if (index <= sm_->last_applied().index) {
+      reply.ok = true;  // already there (the entries covered it meanwhile)
+    } else if (auto s = sm_->apply_snapshot_from_file(install.metadata, install.path); !s) {
+      reply.code = static_cast<std::uint8_t>(s.error().code);
+      reply.message = s.error().to_string();
+    } else {
+      reply.ok = true;
+      spdlog::info("state machine replaced by the snapshot at index {}", index);
+    }
+    install.promise.deliver(std::move(reply));
+  }
+  installs_.clear();
 }
 
 ClientReply StateMachineHandler::read(const std::vector<std::string>& keys) const {

@@ -1,7 +1,8 @@
 // The state-machine handler actor: owns the application's StateMachine. It receives
 // committed entries from the Raft actor, applies them in chunks through apply_chunk (one
 // chunk in flight at a time, so chunks apply in log order), reports each chunk's results
-// back, and serves reads from the applied state.
+// back, and serves reads from the applied state. It also installs snapshots received from
+// the leader (apply_snapshot_from_file), in order with the entries: never during a chunk.
 #pragma once
 
 #include <cstddef>
@@ -31,12 +32,21 @@ class StateMachineHandler : public state_machine_handler_actor::base {
   void apply_next();
   void chunk_done(AppliedEntries applied);
   ClientReply read(const std::vector<std::string>& keys) const;
+  // Installs the snapshots asked for once every entry queued before them is applied.
+  void install_when_idle();
+
+  struct PendingInstall {
+    SnapshotMetadata metadata;
+    std::string path;
+    caf::typed_response_promise<SnapshotReply> promise;
+  };
 
   std::shared_ptr<StateMachine> sm_;
   raft_actor raft_;
   StateMachineHandlerConfig config_;
   std::deque<Entry> queue_;
   bool applying_ = false;
+  std::vector<PendingInstall> installs_;
 };
 
 }  // namespace raftor

@@ -21,6 +21,7 @@ void RaftCore::Impl::become_follower(std::uint64_t new_term, NodeId new_leader) 
   if (was_leader) {
     fail_reads();  // thesis §6.4: a deposed leader cannot confirm any pending read
     peers.clear();
+    snapshots_to_send.clear();
     term_committed = false;
     lease_start = 0;
   }

@@ -21,6 +21,7 @@ void Inflights::free_up_to(std::uint64_t index) {
 
 void Progress::reset(std::uint64_t next_index) {
   state = State::probe;
+  pending_snapshot = 0;
   match = 0;
   next = next_index;
   probe_sent = false;
@@ -42,6 +43,7 @@ bool Progress::on_success(std::uint64_t match_index) {
 
 void Progress::become_probe(std::uint64_t next_index) {
   state = State::probe;
+  pending_snapshot = 0;
   next = std::max(next_index, match + 1);
   probe_sent = false;
   inflight.reset();
@@ -49,13 +51,26 @@ void Progress::become_probe(std::uint64_t next_index) {
 
 void Progress::become_replicate() {
   state = State::replicate;
+  pending_snapshot = 0;
   next = match + 1;
   probe_sent = false;
   inflight.reset();
 }
 
+void Progress::become_snapshot(std::uint64_t purged_index) {
+  state = State::snapshot;
+  pending_snapshot = purged_index;
+  probe_sent = false;
+  inflight.reset();
+}
+
 bool Progress::can_send() const {
-  return state == State::probe ? !probe_sent : !inflight.full();
+  switch (state) {
+    case State::probe: return !probe_sent;
+    case State::replicate: return !inflight.full();
+    case State::snapshot: return false;
+  }
+  return false;
 }
 
 void Progress::sent_entries(std::uint64_t last) {

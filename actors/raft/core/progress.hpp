@@ -32,8 +32,10 @@ class Inflights {
 
 struct Progress {
   // probe: one AppendEntries at a time until the leader learns where the logs match;
-  // replicate: the match is known, entries are pipelined and next advances optimistically.
-  enum class State : std::uint8_t { probe, replicate };
+  // replicate: the match is known, entries are pipelined and next advances optimistically;
+  // snapshot: the follower needs entries this leader has purged, so it is being sent a
+  // snapshot (Raft §7) and gets no entries until it has installed one.
+  enum class State : std::uint8_t { probe, replicate, snapshot };
 
   Progress(NodeId node, bool is_voter, std::size_t window)
       : id(node), voter(is_voter), inflight(window) {}
@@ -44,6 +46,9 @@ struct Progress {
   std::uint64_t match = 0;  // highest index known to be replicated on the follower
   std::uint64_t next = 1;   // next index to send
   bool probe_sent = false;  // probe: an AppendEntries with entries is awaiting its answer
+  // snapshot: the follower must reach at least this index (the leader's purge point when
+  // the transfer started) before entries flow again.
+  std::uint64_t pending_snapshot = 0;
   Inflights inflight;
 
   bool recent_active = false;     // answered since the last check-quorum (thesis §6.2)
@@ -57,7 +62,9 @@ struct Progress {
   bool on_success(std::uint64_t match_index);
   void become_probe(std::uint64_t next_index);
   void become_replicate();
-  // Whether an AppendEntries with entries may go out now (flow control).
+  void become_snapshot(std::uint64_t purged_index);
+  // Whether an AppendEntries with entries may go out now (flow control; never while a
+  // snapshot is on its way).
   bool can_send() const;
   // An AppendEntries carrying [next, last] went out.
   void sent_entries(std::uint64_t last);

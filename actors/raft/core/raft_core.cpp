@@ -25,7 +25,8 @@ const char* to_string(Role role) {
 
 bool Ready::empty() const {
   return send_now.empty() && send_after_sync.empty() && !needs_sync && apply_to == 0 &&
-         reads.empty() && failed_reads.empty();
+         reads.empty() && failed_reads.empty() && send_snapshot.empty() &&
+         !install_snapshot.has_value();
 }
 
 // --- RaftCore: forwards to Impl ---------------------------------------------------------
@@ -43,6 +44,10 @@ Status RaftCore::read_index(std::uint64_t request_id) { return impl_->read_index
 bool RaftCore::lease_valid() const { return impl_->lease_valid(); }
 void RaftCore::on_synced(std::uint64_t synced_index) { impl_->on_synced(synced_index); }
 void RaftCore::on_applied(std::uint64_t applied_index) { impl_->on_applied(applied_index); }
+void RaftCore::on_snapshot_installed(const SnapshotMetadata& snapshot) {
+  impl_->on_snapshot_installed(snapshot);
+}
+void RaftCore::report_snapshot(NodeId follower, bool ok) { impl_->report_snapshot(follower, ok); }
 Ready RaftCore::take_ready() { return impl_->take_ready(); }
 CoreStatus RaftCore::status() const { return impl_->status(); }
 
@@ -125,7 +130,9 @@ std::uint64_t RaftCore::Impl::find_conflict_by_term(std::uint64_t index,
   std::uint64_t lo = log.last_purged().index;
   std::uint64_t hi = std::min(index, log.last_index());
   if (hi < lo) return hi;
-  if (term_or_zero(lo) > max_term) return lo;
+  // Even the last purged entry has a newer term: the logs can only match below this log's
+  // start, so the answer lies in the snapshot (the leader then sends it, Raft §7).
+  if (term_or_zero(lo) > max_term) return lo == 0 ? 0 : lo - 1;
   while (lo < hi) {
     std::uint64_t mid = lo + (hi - lo + 1) / 2;
     if (term_or_zero(mid) <= max_term) lo = mid; else hi = mid - 1;
@@ -168,11 +175,18 @@ void RaftCore::Impl::reject_stale(const Message& m) {
     send_after_sync(m.from, term, resp);
   } else if (const auto* vote = std::get_if<VoteRequest>(&m.body)) {
     send_after_sync(m.from, term, VoteResponse{false, vote->pre_vote});
+  } else if (std::holds_alternative<SnapshotRequest>(m.body)) {
+    send_after_sync(m.from, term, AppendResponse{});
   }
 }
 
 void RaftCore::Impl::step(const Message& m) {
   if (m.to != cfg.id || m.from == cfg.id || m.from == 0) return;
+  // Snapshot file chunks travel between the drivers' snapshot sender and receiver.
+  if (std::holds_alternative<SnapshotChunk>(m.body) ||
+      std::holds_alternative<SnapshotChunkAck>(m.body)) {
+    return;
+  }
 
   if (m.term > term) {
     if (const auto* req = std::get_if<VoteRequest>(&m.body)) {
@@ -187,8 +201,10 @@ void RaftCore::Impl::step(const Message& m) {
       // not a newer term. (A rejected one carries the voter's term and is adopted below.)
     } else {
       // §5.1: a higher term makes any server adopt it and become follower; the sender of
-      // an AppendEntries is the leader of that term.
-      become_follower(m.term, std::holds_alternative<AppendRequest>(m.body) ? m.from : 0);
+      // an AppendEntries or InstallSnapshot is the leader of that term.
+      const bool from_leader = std::holds_alternative<AppendRequest>(m.body) ||
+                               std::holds_alternative<SnapshotRequest>(m.body);
+      become_follower(m.term, from_leader ? m.from : 0);
     }
   } else if (m.term < term) {
     reject_stale(m);
@@ -204,8 +220,10 @@ void RaftCore::Impl::step(const Message& m) {
           handle_vote_response(m, body);
         } else if constexpr (std::is_same_v<T, AppendRequest>) {
           handle_append_request(m, body);
-        } else {
+        } else if constexpr (std::is_same_v<T, AppendResponse>) {
           handle_append_response(m, body);
+        } else if constexpr (std::is_same_v<T, SnapshotRequest>) {
+          handle_snapshot_request(m, body);
         }
       },
       m.body);
@@ -247,6 +265,14 @@ Ready RaftCore::Impl::take_ready() {
   }
   ready.reads = std::exchange(ready_reads, {});
   ready.failed_reads = std::exchange(failed_reads, {});
+  ready.send_snapshot = std::exchange(snapshots_to_send, {});
+  // Replication may have committed past the snapshot since it was received: then the
+  // entries already bring the state machine there and the snapshot is not needed.
+  if (snapshot_to_install && snapshot_to_install->last_included.index <= commit) {
+    snapshot_to_install.reset();
+    installing.reset();
+  }
+  ready.install_snapshot = std::exchange(snapshot_to_install, std::nullopt);
   return ready;
 }
 

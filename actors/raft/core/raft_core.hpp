@@ -44,6 +44,12 @@ struct Ready {
   std::uint64_t apply_to = 0;  // 0 when nothing new
   std::vector<ReadState> reads;
   std::vector<std::uint64_t> failed_reads;  // request ids: leadership lost before confirmation
+  // Leader: these followers need entries this leader purged: send each the newest local
+  // snapshot (Raft §7), then report_snapshot() if the transfer fails.
+  std::vector<NodeId> send_snapshot;
+  // Follower: a received snapshot to install into the state machine, after which the
+  // driver calls on_snapshot_installed(). Entries handed over earlier are applied first.
+  std::optional<SnapshotMetadata> install_snapshot;
 
   bool empty() const;
 };
@@ -89,6 +95,13 @@ class RaftCore {
   void on_synced(std::uint64_t synced_index);   // the driver synced the log up to here
   void on_applied(std::uint64_t applied_index); // the state machine applied up to here
 
+  // Follower: the state machine now holds the snapshot Ready::install_snapshot named
+  // (durably). The log is aligned with it (Raft §7) and the leader is told.
+  void on_snapshot_installed(const SnapshotMetadata& snapshot);
+  // Leader: the snapshot transfer to `follower` ended. Success or failure, replication
+  // probes again; a follower still behind the log's start gets a new transfer.
+  void report_snapshot(NodeId follower, bool ok);
+
   Ready take_ready();
   CoreStatus status() const;
 
@@ -96,5 +109,11 @@ class RaftCore {
   struct Impl;
   std::unique_ptr<Impl> impl_;
 };
+
+// Restart recovery for a node whose state machine installed a snapshot but crashed before
+// its log followed (the log is aligned after the state machine, so this order is the only
+// one a crash can leave): a log that does not hold the state machine's last applied entry
+// is cut so that it continues right after it. Call before constructing RaftCore; syncs.
+Status align_log_with_state_machine(RaftLog& log, const LogId& applied);
 
 }  // namespace raftor::raft

@@ -4,9 +4,11 @@
 //   follower.cpp    AppendEntries on the receiving side
 //   replication.cpp the leader: proposals, per-follower progress, heartbeats, commit
 //   leader_reads.cpp ReadIndex and the leader lease
+//   snapshots.cpp   InstallSnapshot on both sides (Raft §7)
 #pragma once
 
 #include <cstdint>
+#include <optional>
 #include <utility>
 #include <vector>
 
@@ -71,6 +73,12 @@ struct RaftCore::Impl {
   bool quorum_active() const;
   std::uint64_t self_match() const;
 
+  // --- snapshots.cpp ------------------------------------------------------------------
+  void start_snapshot(Progress& pr);
+  void report_snapshot(NodeId follower, bool ok);
+  void handle_snapshot_request(const Message& m, const SnapshotRequest& req);
+  void on_snapshot_installed(const SnapshotMetadata& snapshot);
+
   // --- leader_reads.cpp -------------------------------------------------------------
   Status read_index(std::uint64_t request_id);
   bool lease_valid() const;
@@ -119,6 +127,11 @@ struct RaftCore::Impl {
   bool dirty = false;
   std::vector<ReadState> ready_reads;
   std::vector<std::uint64_t> failed_reads;
+  std::vector<NodeId> snapshots_to_send;
+  std::optional<SnapshotMetadata> snapshot_to_install;
+
+  // --- follower: a snapshot being installed by the driver ------------------------------
+  std::optional<LogId> installing;
 
   // Reused buffers (no allocation per proposal or per acknowledgement).
   std::vector<Entry> scratch_entries;

@@ -18,7 +18,10 @@ std::string describe(const Message& message) {
         if constexpr (std::is_same_v<T, VoteRequest>) return "VoteRequest";
         else if constexpr (std::is_same_v<T, VoteResponse>) return "VoteResponse";
         else if constexpr (std::is_same_v<T, AppendRequest>) return "AppendRequest";
-        else return "AppendResponse";
+        else if constexpr (std::is_same_v<T, AppendResponse>) return "AppendResponse";
+        else if constexpr (std::is_same_v<T, SnapshotRequest>) return "SnapshotRequest";
+        else if constexpr (std::is_same_v<T, SnapshotChunk>) return "SnapshotChunk";
+        else return "SnapshotChunkAck";
       },
       message.body);
   out += " " + std::to_string(message.from) + "->" + std::to_string(message.to) +
@@ -43,6 +46,17 @@ std::string describe(const Message& message) {
           }
           out += " commit=" + std::to_string(body.commit) +
                  " ctx=" + std::to_string(body.read_context);
+        } else if constexpr (std::is_same_v<T, SnapshotRequest>) {
+          out += " snapshot=" + log_id(body.snapshot.last_included) +
+                 " size=" + std::to_string(body.snapshot.size);
+        } else if constexpr (std::is_same_v<T, SnapshotChunk>) {
+          out += " snapshot=" + log_id(body.snapshot.last_included) +
+                 " offset=" + std::to_string(body.offset) +
+                 " bytes=" + std::to_string(body.data.size()) + (body.done ? " done" : "");
+        } else if constexpr (std::is_same_v<T, SnapshotChunkAck>) {
+          out += " snapshot=" + log_id(body.snapshot) +
+                 " next=" + std::to_string(body.next_offset) + (body.done ? " done" : "") +
+                 (body.rejected ? " rejected" : "");
         } else {
           if (body.success) {
             out += " success match=" + std::to_string(body.match_index);

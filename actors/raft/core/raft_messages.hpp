@@ -47,11 +47,39 @@ struct AppendResponse {
   std::uint64_t read_context = 0;
 };
 
+// Raft §7 InstallSnapshot as the core sees it: the leader's snapshot has fully arrived on
+// this node (the file itself travels in chunks beside the core, see SnapshotChunk), its
+// checksum matched and it is stored locally. The answer is an AppendResponse whose
+// match_index is the snapshot's last included index (as etcd's raft does).
+struct SnapshotRequest {
+  SnapshotMetadata snapshot;
+};
+
+// One piece of a snapshot file, leader -> follower (pb::InstallSnapshotChunk). Chunks go
+// from the leader's snapshot sender to the follower's snapshot receiver; the core never
+// sees them. A receiver resumes at the offset it asks for in its acknowledgement.
+struct SnapshotChunk {
+  SnapshotMetadata snapshot;
+  std::uint64_t offset = 0;
+  std::string data;
+  std::uint64_t chunk_checksum = 0;  // XXH3-64 of data: a corrupt chunk is sent again
+  bool done = false;                 // the last chunk
+};
+
+struct SnapshotChunkAck {
+  LogId snapshot;                 // the snapshot being received
+  std::uint64_t next_offset = 0;  // the offset the receiver wants next
+  bool done = false;              // the whole file arrived and its checksum matched
+  bool rejected = false;          // the whole file's checksum failed: start again
+};
+
 struct Message {
   NodeId from = 0;
   NodeId to = 0;
   std::uint64_t term = 0;
-  std::variant<VoteRequest, VoteResponse, AppendRequest, AppendResponse> body;
+  std::variant<VoteRequest, VoteResponse, AppendRequest, AppendResponse, SnapshotRequest,
+               SnapshotChunk, SnapshotChunkAck>
+      body;
 };
 
 std::string describe(const Message& message);  // one line, for logs and test failures

@@ -92,7 +92,11 @@ void RaftCore::Impl::broadcast_heartbeat() {
 
 void RaftCore::Impl::send_entries(Progress& pr) {
   std::optional<std::uint64_t> prev_term = log.term_at(pr.next - 1);
-  if (!prev_term) return;  // the follower needs a snapshot (§7): not the core's job yet
+  if (!prev_term) {
+    // §7: the entries this follower needs were purged: only a snapshot brings it up.
+    if (pr.next - 1 < log.last_purged().index) start_snapshot(pr);
+    return;
+  }
   auto batch = log.entries(pr.next, log.last_index() + 1, cfg.max_append_bytes);
   if (!batch.ok() || batch->empty()) return;
   AppendRequest req;
@@ -110,6 +114,7 @@ void RaftCore::Impl::flush_appends() {
   const std::uint64_t last = log.last_index();
   for (Progress& pr : peers) {
     bool sent = false;
+    if (pr.state == Progress::State::snapshot) continue;  // heartbeats only, until installed
     if (pr.state == Progress::State::probe) {
       // Probe: one AppendEntries at a time until the answer shows where the logs match.
       if (!pr.probe_sent && pr.match < last && pr.next <= last) {
@@ -140,6 +145,18 @@ void RaftCore::Impl::handle_append_response(const Message& m, const AppendRespon
   pr->recent_active = true;  // check-quorum: this follower accepts our leadership
   // Any answer in our term, success or not, acknowledges our leadership (thesis §6.4).
   on_read_ack(*pr, resp.read_context);
+
+  if (pr->state == Progress::State::snapshot) {
+    // A snapshot is on its way: rejections of heartbeats are expected until it is
+    // installed. An acknowledgement at or past the purge point (the installed snapshot,
+    // or a log that matched after all) lets entries flow again.
+    if (resp.success && resp.match_index <= log.last_index()) {
+      bool advanced = pr->on_success(resp.match_index);
+      if (pr->match >= pr->pending_snapshot) pr->become_probe(pr->match + 1);
+      if (advanced && pr->voter) maybe_commit();
+    }
+    return;
+  }
 
   if (!resp.success) {
     // §5.3: decrement nextIndex and retry — fast: the follower says its last entry that

@@ -175,6 +175,21 @@ bool Network::collect() {
       if (entries.ok()) n->applied.insert(n->applied.end(), entries->begin(), entries->end());
       n->core->on_applied(r.apply_to);
     }
+    for (NodeId to : r.send_snapshot) {
+      // The snapshot is the leader's applied state; its file "arrives" as one message.
+      LogId snap{n->applied.size(), n->applied.empty() ? 0 : n->applied.back().term};
+      snapshots_[snap] = n->applied;
+      SnapshotMetadata meta;
+      meta.last_included = snap;
+      queue_.push_back(Message{id, to, n->core->status().term, SnapshotRequest{meta}});
+    }
+    if (r.install_snapshot) {
+      auto it = snapshots_.find(r.install_snapshot->last_included);
+      EXPECT_NE(it, snapshots_.end()) << "node " << id << " installs an unknown snapshot";
+      if (it != snapshots_.end()) n->applied = it->second;
+      n->core->on_snapshot_installed(*r.install_snapshot);
+      ++n->snapshots_installed;
+    }
     n->reads.insert(n->reads.end(), r.reads.begin(), r.reads.end());
     n->failed_reads.insert(n->failed_reads.end(), r.failed_reads.begin(), r.failed_reads.end());
   }
@@ -231,6 +246,8 @@ void Network::restart(NodeId id) {
   Node& n = node(id);
   n.core.reset();
   n.log.crash();
+  const LogId applied{n.applied.size(), n.applied.empty() ? 0 : n.applied.back().term};
+  EXPECT_TRUE(align_log_with_state_machine(n.log, applied).ok());
   n.core = std::make_unique<RaftCore>(n.config, n.log, n.applied.size());
 }
 

@@ -88,6 +88,7 @@ class Network {
     std::vector<Entry> applied;  // what its state machine applied, index 1 onwards
     std::vector<ReadState> reads;
     std::vector<std::uint64_t> failed_reads;
+    int snapshots_installed = 0;
   };
 
   explicit Network(std::vector<NodeId> voters, std::vector<NodeId> learners = {},
@@ -123,6 +124,7 @@ class Network {
   std::map<NodeId, std::unique_ptr<Node>> nodes_;
   std::deque<Message> queue_;
   std::set<NodeId> isolated_;
+  std::map<LogId, std::vector<Entry>> snapshots_;  // by last included entry
 };
 
 }  // namespace raftor::raft::test

@@ -75,6 +75,8 @@ void run_seeds(std::uint64_t first, std::uint64_t count, std::uint64_t steps) {
   CheckStats total;
   std::uint64_t total_steps = 0;
   std::uint64_t crashes = 0;
+  std::uint64_t installs = 0;
+  std::uint64_t schedules_with_installs = 0;
   int failures = 0;
   for (std::uint64_t seed = first; seed < first + count && failures < 3; ++seed) {
     SCOPED_TRACE("seed=" + std::to_string(seed));
@@ -82,6 +84,8 @@ void run_seeds(std::uint64_t first, std::uint64_t count, std::uint64_t steps) {
     ScheduleOutcome out = run_random_schedule(seed, ScheduleOptions{steps, false});
     total_steps += out.steps;
     crashes += out.crashes;
+    installs += out.snapshots_installed;
+    if (out.snapshots_installed != 0) ++schedules_with_installs;
     total.leaders += out.stats.leaders;
     total.applied += out.stats.applied;
     total.acked += out.stats.acked;
@@ -102,7 +106,9 @@ void run_seeds(std::uint64_t first, std::uint64_t count, std::uint64_t steps) {
             << total_steps << " steps, " << total.leaders << " leaders, " << total.applied
             << " committed, " << total.acked << " acknowledged writes, " << total.reads_checked
             << " ReadIndex reads confirmed (" << total.reads_failed << " failed), "
-            << total.lease_reads_checked << " lease reads, " << crashes << " crashes; "
+            << total.lease_reads_checked << " lease reads, " << crashes << " crashes, "
+            << installs << " snapshots installed (in " << schedules_with_installs
+            << " schedules); "
             << total.reused_proposal_indexes << " proposals at an index the same node had "
             << "already given to a pending proposal\n";
 }

@@ -21,6 +21,8 @@ struct Rates {
   std::uint64_t crash = 0;
   std::uint64_t restart = 20'000;  // per stopped node
   std::uint64_t pause = 0;
+  std::uint64_t snapshot = 0;   // a random node snapshots and purges its log
+  std::uint64_t retention = 0;  // entries it keeps below the snapshot
 };
 
 template <class T>
@@ -44,7 +46,8 @@ struct Shape {
            ".." + str(n.max_delay) + " drop " + str(n.drop_ppm) + "ppm dup " +
            str(n.duplicate_ppm) + "ppm long " + str(n.long_delay_ppm) + "ppm; faults: net " +
            str(rates.network_fault) + "ppm crash " + str(rates.crash) + "ppm" +
-           (cluster.torn_crashes ? " (torn)" : "") + " pause " + str(rates.pause) + "ppm";
+           (cluster.torn_crashes ? " (torn)" : "") + " pause " + str(rates.pause) + "ppm" +
+           " snapshot " + str(rates.snapshot) + "ppm retention " + str(rates.retention);
   }
 };
 
@@ -76,6 +79,10 @@ Shape choose_shape(std::uint64_t seed) {
   s.rates.crash = lease ? 0 : pick<std::uint64_t>(rng, {0, 1'000, 4'000, 15'000});
   s.cluster.torn_crashes = rng.chance(500'000);
   s.rates.pause = lease ? 0 : pick<std::uint64_t>(rng, {0, 1'000});
+  // Half the runs snapshot and purge, some so eagerly that lagging or restarted nodes
+  // can only catch up through InstallSnapshot (Raft §7).
+  s.rates.snapshot = pick<std::uint64_t>(rng, {0, 0, 2'000, 20'000});
+  s.rates.retention = pick<std::uint64_t>(rng, {0, 2, 20});
   s.rates.lease_read = lease ? 30'000 : 0;
   return s;
 }
@@ -146,6 +153,7 @@ void one_step(SimCluster& c, const Rates& rates) {
   if (rates.network_fault != 0 && rng.chance(rates.network_fault)) network_fault(c);
   if (rates.crash != 0 && rng.chance(rates.crash)) crash_someone(c);
   if (rates.pause != 0 && rng.chance(rates.pause)) c.pause(random_node(c), 1 + rng.below(30));
+  if (rates.snapshot != 0 && rng.chance(rates.snapshot)) c.take_snapshot(random_node(c), rates.retention);
   for (NodeId id : c.ids()) {
     if (!c.node(id).up() && rng.chance(rates.restart)) c.restart(id);
   }
@@ -171,6 +179,7 @@ ScheduleOutcome run_random_schedule(std::uint64_t seed, const ScheduleOptions& o
   out.fingerprint = cluster.events().fingerprint();
   out.steps = cluster.now();
   out.crashes = cluster.crashes();
+  out.snapshots_installed = cluster.snapshots_installed();
   out.stats = cluster.checker().stats();
   return out;
 }

@@ -24,6 +24,7 @@ struct ScheduleOutcome {
   std::uint64_t fingerprint = 0;  // of the whole event trace: equal for equal seeds
   std::uint64_t steps = 0;
   std::uint64_t crashes = 0;
+  std::uint64_t snapshots_installed = 0;
   CheckStats stats;
 };
 

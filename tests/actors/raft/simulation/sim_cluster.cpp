@@ -229,6 +229,41 @@ void SimCluster::set_network(const NetworkConditions& conditions) {
   network_.set_conditions(conditions);
 }
 
+// --- snapshots -----------------------------------------------------------------------------
+
+void SimCluster::take_snapshot(NodeId id, std::uint64_t retention) {
+  SimNode& n = node(id);
+  if (!n.up()) return;
+  const std::uint64_t before = n.log().first_index();
+  n.take_snapshot(retention);
+  if (n.snapshot().index != 0) {
+    events_.note("node " + str(id) + " snapshot at " + str(n.snapshot().index) + ", log from " +
+                 str(before) + " to " + str(n.log().first_index()));
+  }
+}
+
+std::uint64_t SimCluster::snapshots_installed() const {
+  std::uint64_t total = 0;
+  for (const auto& n : nodes_) total += n->snapshots_installed();
+  return total;
+}
+
+void SimCluster::snapshot_taken(NodeId node, const LogId& at, const std::vector<Entry>& state) {
+  auto [it, inserted] = snapshots_.emplace(at, state);
+  if (!inserted && it->second != state) {
+    checker_.fail("state machine safety", "node " + str(node) + " took a snapshot at index " +
+                                              str(at.index) + " term " + str(at.term) +
+                                              " that differs from another node's there");
+  }
+}
+
+const std::vector<Entry>* SimCluster::snapshot_data(const LogId& at) {
+  auto it = snapshots_.find(at);
+  if (it == snapshots_.end()) return nullptr;
+  events_.note("snapshot at " + str(at.index) + " installed");
+  return &it->second;
+}
+
 // --- hooks -------------------------------------------------------------------------------------
 
 void SimCluster::send(raft::Message message) {
@@ -401,6 +436,7 @@ std::string SimCluster::report() const {
   out += "\nafter " + str(now_) + " steps: " + str(s.leaders) + " leaders, " +
          str(s.applied) + " committed, " + str(s.acked) + " acknowledged, " +
          str(s.reads_checked) + " reads, " + str(crashes_) + " crashes, " +
+         str(snapshots_.size()) + " snapshots (" + str(snapshots_installed()) + " installed), " +
          str(network_.sent()) + " messages (" + str(network_.dropped()) + " lost)";
   out += "\nlast " + std::string("events:\n") + events_.dump();
   return out;

@@ -6,6 +6,7 @@
 
 #include <cstdint>
 #include <functional>
+#include <map>
 #include <memory>
 #include <optional>
 #include <string>
@@ -76,6 +77,10 @@ class SimCluster final : private NodeHooks {
   void heal();
   void set_network(const NetworkConditions& conditions);
 
+  // --- snapshots (the snapshotter and purger) ------------------------------------------------
+  void take_snapshot(NodeId id, std::uint64_t retention);
+  std::uint64_t snapshots_installed() const;
+
   // --- checks --------------------------------------------------------------------------------
   // Log matching over current (and durable) logs; applied entries still in the logs.
   void check_logs(bool durable_views = true);
@@ -101,6 +106,8 @@ class SimCluster final : private NodeHooks {
   std::size_t surviving_writes(NodeId node, std::size_t unsynced) override;
   void crashed(NodeId node) override;
   void fail(std::string property, std::string detail) override;
+  void snapshot_taken(NodeId node, const LogId& at, const std::vector<Entry>& state) override;
+  const std::vector<Entry>* snapshot_data(const LogId& at) override;
 
   bool converged() const;
   bool is_learner(NodeId id) const { return id > options_.nodes; }
@@ -118,6 +125,7 @@ class SimCluster final : private NodeHooks {
   std::uint64_t proposals_ = 0;
   std::uint64_t read_ids_ = 0;
   std::uint64_t crashes_ = 0;
+  std::map<LogId, std::vector<Entry>> snapshots_;  // every snapshot taken, by last entry
 };
 
 }  // namespace raftor::sim

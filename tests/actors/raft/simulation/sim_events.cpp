@@ -30,12 +30,15 @@ std::uint64_t hash_message(const raft::Message& m, std::uint64_t h) {
           h = fnv1a_u64(body.entries.size(), h);
           h = fnv1a_u64(body.commit, h);
           h = fnv1a_u64(body.read_context, h);
-        } else {
+        } else if constexpr (std::is_same_v<T, raft::AppendResponse>) {
           h = fnv1a_u64(body.success, h);
           h = fnv1a_u64(body.match_index, h);
           h = fnv1a_u64(body.conflict_index, h);
           h = fnv1a_u64(body.read_context, h);
-        }
+        } else if constexpr (std::is_same_v<T, raft::SnapshotRequest>) {
+          h = fnv1a_u64(body.snapshot.last_included.index, h);
+          h = fnv1a_u64(body.snapshot.last_included.term, h);
+        }  // chunks never travel in the simulation
       },
       m.body);
   return h;

@@ -1,6 +1,9 @@
 // One simulated server: a RaftCore over a MemoryRaftLog (in a SimLog: it survives crashes,
 // minus all or part of its unsynced tail) and a MemoryStateMachine (which does not: a
-// restart rebuilds it from a prefix of what was applied, as if that much had been flushed).
+// restart rebuilds it from a prefix of what was applied, as if that much had been flushed,
+// but never less than its newest snapshot, which is durable). Snapshots are the applied
+// state itself; a "transfer" is one SnapshotRequest message, lost or delivered by the
+// simulated network like any other.
 // process_ready() is the driver loop of the real Raft actor, step for step.
 #pragma once
 
@@ -30,6 +33,10 @@ class NodeHooks {
   virtual std::size_t surviving_writes(NodeId node, std::size_t unsynced) = 0;
   virtual void crashed(NodeId node) = 0;
   virtual void fail(std::string property, std::string detail) = 0;
+  // Snapshots: a node took one of its applied state (every node's snapshot at the same
+  // entry must be identical); the content a node installs.
+  virtual void snapshot_taken(NodeId node, const LogId& at, const std::vector<Entry>& state) = 0;
+  virtual const std::vector<Entry>* snapshot_data(const LogId& at) = 0;
 };
 
 class SimNode {
@@ -53,6 +60,10 @@ class SimNode {
   void crash_before_next_sync() { crash_before_sync_ = true; }
   void cancel_pending_crash() { crash_before_sync_ = false; }
 
+  // Snapshots its applied state (as the snapshotter does, durably) and purges its log
+  // below the snapshot minus `retention` entries (as the purger does).
+  void take_snapshot(std::uint64_t retention);
+
   void tick();
   void step(const raft::Message& message);
   Result<std::uint64_t> propose(std::vector<std::string> payloads);
@@ -67,9 +78,13 @@ class SimNode {
   std::uint64_t applied() const { return applied_; }
   const std::vector<Entry>& applied_entries() const { return applied_entries_; }
   std::uint64_t incarnation() const { return incarnation_; }
+  LogId snapshot() const { return snapshot_; }
+  std::uint64_t snapshots_installed() const { return snapshots_installed_; }
 
  private:
   bool apply(std::uint64_t from, std::uint64_t to);  // false: the stream is broken
+  void send_snapshot(NodeId to);
+  bool install_snapshot(const SnapshotMetadata& snapshot);
 
   raft::RaftConfig config_;
   NodeHooks& hooks_;
@@ -81,6 +96,13 @@ class SimNode {
   std::uint64_t incarnation_ = 0;
   bool crash_before_sync_ = false;
   bool reply_before_sync_ = false;
+  // The newest snapshot on this node's disk (taken or installed): survives crashes.
+  LogId snapshot_;
+  std::uint64_t snapshots_installed_ = 0;
+  // Transfers in flight, by follower: the tick at which an unanswered one counts as
+  // failed (the real sender times out the same way).
+  std::vector<std::pair<NodeId, std::uint64_t>> transfers_;
+  std::uint64_t ticks_ = 0;
 };
 
 }  // namespace raftor::sim
