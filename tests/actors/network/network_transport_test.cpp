@@ -98,6 +98,8 @@ raft_actor::behavior_type sink(raft_actor::pointer, std::shared_ptr<Inbox> inbox
       [](snapshot_atom) { return SnapshotReply{}; },
       [](snap_done_atom, SnapshotMetadata&) {},
       [](purge_atom, std::uint64_t) {},
+      [](snap_sent_atom, NodeId, bool) {},
+      [](snap_recv_atom, NodeId, std::uint64_t, SnapshotMetadata&) {},
   };
 }
 
