@@ -1,3 +1,4 @@
+#include <cctype>
 #include "raftor/node/config_overrides.hpp"
 
 #include <cstring>
@@ -163,6 +164,16 @@ std::map<std::string, std::string> environment_map(const char* const* environ) {
   return env;
 }
 
+// RAFTOR_<SECTION>_... where SECTION is one of the config file's sections.
+bool names_config_section(std::string_view name) {
+  name.remove_prefix(kEnvPrefix.size());
+  const auto underscore = name.find('_');
+  if (underscore == std::string_view::npos) return false;
+  std::string section(name.substr(0, underscore));
+  for (char& c : section) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  return is_config_section(section);
+}
+
 Status apply_environment(const std::map<std::string, std::string>& env, NodeConfig& config) {
   std::map<std::string, const ConfigKey*> by_name;
   for (const ConfigKey& key : config_keys()) by_name.emplace(key.env_name(), &key);
@@ -172,6 +183,9 @@ Status apply_environment(const std::map<std::string, std::string>& env, NodeConf
     if (!name.starts_with(kEnvPrefix)) continue;
     auto key = by_name.find(name);
     if (key == by_name.end()) {
+      // Only a variable naming a config section (RAFTOR_RAFT_..., RAFTOR_NODE_...) is a
+      // config key: others (RAFTOR_ENDPOINTS for raftorctl, build settings) are not ours.
+      if (!names_config_section(name)) continue;
       problems.push_back("unknown environment variable " + name +
                          ": RAFTOR_* variables set config keys as RAFTOR_<SECTION>_<KEY> "
                          "(see --help)");

@@ -187,6 +187,10 @@ void RaftActor::on_exit() {
   waiting_reads_.clear();
   core_.reset();
   log_.reset();
+  // Whoever still holds this actor's handle (an endpoint, a pending request) must not keep
+  // the state machine or the transport alive: the node's owner waits for them.
+  sm_.reset();
+  transport_.reset();
 }
 
 void RaftActor::schedule_ready() {
@@ -286,8 +290,17 @@ void RaftActor::process_ready() {
       unconfirmed_reads_.erase(it);
     }
   }
-  const bool leader = core_->status().role == raft::Role::leader;
+  const raft::CoreStatus status = core_->status();
+  const bool leader = status.role == raft::Role::leader;
   if (was_leader_ && !leader && sender_) send(sender_, cancel_atom::value);
+  if (leader && !was_leader_) {
+    spdlog::info("node {}: leader of term {} (log up to {})", config_.raft.id, status.term,
+                 status.last_log.index);
+  } else if (!leader && status.leader != 0 && status.leader != known_leader_) {
+    spdlog::info("node {}: follows node {} in term {}", config_.raft.id, status.leader,
+                 status.term);
+  }
+  known_leader_ = leader ? config_.raft.id : status.leader;
   was_leader_ = leader;
 }
 

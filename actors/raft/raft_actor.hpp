@@ -102,6 +102,7 @@ class RaftActor : public raft_actor::base {
   snapshot_sender_actor sender_;
   snapshot_receiver_actor receiver_;
   bool was_leader_ = false;
+  NodeId known_leader_ = 0;  // for logging leadership changes once
   std::uint64_t snapshot_index_ = 0;  // newest durable snapshot (status)
   std::uint64_t dispatched_bytes_ = 0;  // payload bytes handed to the handler (policy)
   std::optional<Error> startup_error_;   // reported (and the node stopped) once spawned

@@ -267,6 +267,8 @@ TEST_F(NodeConfigTest, UnknownFlagsAndBadFlagValuesAreErrors) {
 TEST_F(NodeConfigTest, UnknownAndBadEnvironmentVariablesAreErrors) {
   EXPECT_THAT(error_of(load({}, {{"RAFTOR_RAFT_ELECTON_TIMEOUT_MS", "500"}})),
               HasSubstr("unknown environment variable RAFTOR_RAFT_ELECTON_TIMEOUT_MS"));
+  // Variables outside the config's sections belong to other tools and are left alone.
+  EXPECT_TRUE(load({}, {{"RAFTOR_ENDPOINTS", "1@h:1"}, {"RAFTOR_SANITIZE", "address"}}).ok());
   EXPECT_EQ(error_of(load({}, {{"RAFTOR_LOG_JSON", "maybe"}})),
             "bad value for RAFTOR_LOG_JSON: expected a boolean, got 'maybe'");
   EXPECT_EQ(error_of(load({}, {{"RAFTOR_RAFT_TICK_MS", "4294967296"}})),

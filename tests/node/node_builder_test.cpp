@@ -1,0 +1,157 @@
+// NodeBuilder end to end: three nodes, each in its own actor system, clustering over
+// loopback sockets through the network transport; plus the errors start() gives.
+#include <gtest/gtest.h>
+
+#include <chrono>
+#include <filesystem>
+#include <functional>
+#include <thread>
+
+#include "raftor/node/node_builder.hpp"
+#include "raftor/storage/command.hpp"
+#include "raftor/storage/memory_state_machine.hpp"
+
+namespace raftor {
+namespace {
+
+using namespace std::chrono_literals;
+namespace stdfs = std::filesystem;
+
+std::uint16_t free_port() {
+  // Ports from a range unlikely to clash with the other tests (which mostly use port 0).
+  static std::uint16_t next = static_cast<std::uint16_t>(21000 + (::getpid() % 2000) * 8);
+  return next++;
+}
+
+class NodeBuilderTest : public ::testing::Test {
+ protected:
+  stdfs::path dir_ = stdfs::path(::testing::TempDir()) /
+                     ("node-builder-" + std::string(::testing::UnitTest::GetInstance()
+                                                        ->current_test_info()
+                                                        ->name()));
+  std::vector<node::PeerAddress> peers_;
+
+  void SetUp() override {
+    stdfs::remove_all(dir_);
+    for (NodeId id = 1; id <= 3; ++id) peers_.push_back({id, {"127.0.0.1", free_port()}});
+  }
+  void TearDown() override { stdfs::remove_all(dir_); }
+
+  node::NodeConfig config(NodeId id) {
+    node::NodeConfig c;
+    c.cluster_id = "builder-test";
+    c.id = id;
+    c.peers = peers_;
+    c.listen = peers_[id - 1].address;
+    c.data_dir = dir_ / ("n" + std::to_string(id));
+    c.raft.tick_ms = 5;
+    c.raft.heartbeat_interval_ms = 10;
+    c.raft.election_timeout_ms = 100;
+    return c;
+  }
+
+  std::unique_ptr<Node> start(NodeId id) {
+    auto sm = make_builtin_state_machine(config(id));
+    EXPECT_TRUE(sm.ok());
+    auto node = NodeBuilder(config(id)).state_machine(std::move(sm).value()).start();
+    EXPECT_TRUE(node.ok()) << node.error().to_string();
+    return node.ok() ? std::move(node).value() : nullptr;
+  }
+
+  static bool eventually(const std::function<bool()>& condition, std::chrono::milliseconds t = 15s) {
+    const auto until = std::chrono::steady_clock::now() + t;
+    while (std::chrono::steady_clock::now() < until) {
+      if (condition()) return true;
+      std::this_thread::sleep_for(10ms);
+    }
+    return condition();
+  }
+
+  static NodeId leader_of(std::vector<std::unique_ptr<Node>>& nodes) {
+    for (auto& n : nodes) {
+      if (n && n->status().role == static_cast<std::uint8_t>(raft::Role::leader)) return n->id();
+    }
+    return 0;
+  }
+
+  static ClientReply propose(Node& node, const std::string& payload) {
+    caf::scoped_actor self{node.system()};
+    ClientReply out;
+    self->request(node.actor(), 5s, propose_atom::value, payload)
+        .receive([&](ClientReply& r) { out = std::move(r); },
+                 [&](const caf::error& e) { out.message = caf::to_string(e); });
+    return out;
+  }
+
+  static ClientReply read(Node& node, const std::string& key) {
+    caf::scoped_actor self{node.system()};
+    ClientReply out;
+    self->request(node.actor(), 5s, read_atom::value, std::vector<std::string>{key},
+                  ReadConsistency::eventual)
+        .receive([&](ClientReply& r) { out = std::move(r); },
+                 [&](const caf::error& e) { out.message = caf::to_string(e); });
+    return out;
+  }
+};
+
+TEST_F(NodeBuilderTest, ThreeNodesClusterOverTheNetworkAndSurviveALeaderLoss) {
+  std::vector<std::unique_ptr<Node>> nodes;
+  for (NodeId id = 1; id <= 3; ++id) nodes.push_back(start(id));
+  ASSERT_TRUE(eventually([&] { return leader_of(nodes) != 0; }));
+  NodeId leader = leader_of(nodes);
+  ASSERT_TRUE(propose(*nodes[leader - 1], command::put("k", "v1")).ok);
+  for (auto& n : nodes) {
+    EXPECT_TRUE(eventually([&] {
+      auto r = read(*n, "k");
+      return r.ok && r.found.at(0) && r.values.at(0) == "v1";
+    })) << "node " << n->id();
+  }
+
+  // The leader stops; the others elect a new one and keep writing; it comes back.
+  nodes[leader - 1]->stop();
+  nodes[leader - 1].reset();
+  ASSERT_TRUE(eventually([&] { return leader_of(nodes) != 0; }));
+  const NodeId second = leader_of(nodes);
+  EXPECT_NE(second, leader);
+  ASSERT_TRUE(propose(*nodes[second - 1], command::put("k", "v2")).ok);
+  nodes[leader - 1] = start(leader);
+  ASSERT_TRUE(nodes[leader - 1]);
+  EXPECT_TRUE(eventually([&] {
+    auto r = read(*nodes[leader - 1], "k");
+    return r.ok && r.found.at(0) && r.values.at(0) == "v2";
+  }));
+}
+
+TEST_F(NodeBuilderTest, MissingStateMachineIsAClearError) {
+  auto node = NodeBuilder(config(1)).start();
+  ASSERT_FALSE(node.ok());
+  EXPECT_NE(node.error().message.find("no state machine"), std::string::npos)
+      << node.error().message;
+}
+
+TEST_F(NodeBuilderTest, InvalidConfigIsRefusedWithEveryProblem) {
+  auto c = config(1);
+  c.cluster_id.clear();
+  c.raft.heartbeat_interval_ms = 500;
+  c.raft.election_timeout_ms = 100;
+  auto node = NodeBuilder(c).state_machine(std::make_shared<MemoryStateMachine>()).start();
+  ASSERT_FALSE(node.ok());
+  EXPECT_NE(node.error().message.find("cluster"), std::string::npos) << node.error().message;
+  EXPECT_NE(node.error().message.find("heartbeat"), std::string::npos) << node.error().message;
+}
+
+TEST_F(NodeBuilderTest, PortTakenIsAClearError) {
+  auto first = start(1);
+  ASSERT_TRUE(first);
+  auto c = config(2);
+  c.listen = config(1).listen;  // node 1's port
+  c.peers[1].address = c.listen;
+  c.peers[0].address.port = free_port();
+  auto second = NodeBuilder(c).state_machine(std::make_shared<MemoryStateMachine>()).start();
+  ASSERT_FALSE(second.ok());
+  EXPECT_NE(second.error().message.find(std::to_string(c.listen.port)), std::string::npos)
+      << second.error().message;
+}
+
+}  // namespace
+}  // namespace raftor
