@@ -6,7 +6,7 @@ JOBS       ?= $(shell nproc)
 CMAKE_ARGS ?=
 CTEST       = ctest --test-dir $(BUILD) --output-on-failure --timeout 600 -j $(JOBS)
 
-.PHONY: all setup configure build test run perf soak bench-storage bench-raft asan tsan install clean
+.PHONY: all setup configure build test run example perf soak bench-storage bench-raft asan tsan install clean
 
 all: build
 
@@ -23,11 +23,15 @@ build: configure
 test: build
 	@$(CTEST) -LE 'perf|soak|bench'
 
-# The main job: a local 3-node cluster (RocksDB log with fsync, RocksDB state machine)
-# driven through the Raft actors, with a table of throughput and latency. Until the node
-# binary lands (multi-process cluster), the cluster runs inside this one process.
+# The main job: a local 3-node cluster (three raftor-node processes on loopback, RocksDB
+# log with fsync, RocksDB state machine) in a temporary directory, a short workload with a
+# progress bar, the leader and a status table; every node is stopped at the end or on Ctrl-C.
 run: build
-	@$(BUILD)/benchmarks/raft_bench $(or $(SECONDS),3)
+	@RAFTOR_BUILD=$(BUILD) scripts/run_local_cluster.sh $(or $(SECONDS),5)
+
+# The three-node example: write, kill -9 the leader, fail over, restart and catch up.
+example: build
+	@RAFTOR_BUILD=$(BUILD) examples/three_node_cluster/run.sh
 
 # The StateMachineTestSuite's performance cases (label perf).
 perf: build
