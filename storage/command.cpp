@@ -33,6 +33,40 @@ std::string cas(std::string_view key, std::optional<std::string_view> expected,
   return serialize(cmd);
 }
 
+// --- tagged with the client's id and sequence ---------------------------------------------
+
+namespace {
+pb::Command tagged(ClientSequence tag) {
+  pb::Command cmd;
+  cmd.set_client_id(tag.client_id);
+  cmd.set_sequence(tag.sequence);
+  return cmd;
+}
+}  // namespace
+
+std::string put(std::string_view key, std::string_view value, ClientSequence tag) {
+  pb::Command cmd = tagged(tag);
+  cmd.mutable_put()->set_key(std::string(key));
+  cmd.mutable_put()->set_value(std::string(value));
+  return serialize(cmd);
+}
+
+std::string del(std::string_view key, ClientSequence tag) {
+  pb::Command cmd = tagged(tag);
+  cmd.mutable_del()->set_key(std::string(key));
+  return serialize(cmd);
+}
+
+std::string cas(std::string_view key, std::optional<std::string_view> expected,
+                std::string_view value, ClientSequence tag) {
+  pb::Command cmd = tagged(tag);
+  auto* op = cmd.mutable_cas();
+  op->set_key(std::string(key));
+  if (expected) op->set_expected(std::string(*expected));
+  op->set_value(std::string(value));
+  return serialize(cmd);
+}
+
 std::string noop() {
   pb::Command cmd;
   cmd.mutable_noop();

@@ -21,6 +21,19 @@ std::string cas(std::string_view key, std::optional<std::string_view> expected,
                 std::string_view value);
 std::string noop();
 
+// Who sent a write, so that the state-machine handler applies a retried request once
+// (Raft thesis §6.3): a retry carries the same pair. {0, 0} = not deduplicated.
+struct ClientSequence {
+  std::uint64_t client_id = 0;
+  std::uint64_t sequence = 0;
+};
+
+// The same commands, tagged with the client's id and sequence number.
+std::string put(std::string_view key, std::string_view value, ClientSequence tag);
+std::string del(std::string_view key, ClientSequence tag);
+std::string cas(std::string_view key, std::optional<std::string_view> expected,
+                std::string_view value, ClientSequence tag);
+
 // Parses a payload into `out`. Fails with malformed_entry when it is not a Command or
 // names no operation.
 Status decode(std::string_view payload, pb::Command& out);
