@@ -20,8 +20,8 @@ echo "starting 3 raftor-node processes in $work"
 cluster_start_all
 endpoints="$(cluster_endpoints)"
 echo "endpoints: $endpoints"
-leader="$(ctl leader)"
-echo "leader: $leader"
+leader="$(cluster_wait_leader)"
+echo "leader: node $leader"
 echo
 
 for spec in "put 64" "get 64"; do

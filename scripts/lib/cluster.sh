@@ -125,6 +125,20 @@ cluster_stop_all() {
 }
 
 ctl() { "$RAFTORCTL_BIN" --endpoints "$(cluster_endpoints)" "$@"; }
+# Prints the leader's id once one is elected (waits up to $1 seconds, default 20).
+cluster_wait_leader() {
+  local limit=$(( ${1:-20} * 10 )) i leader
+  for ((i = 0; i < limit; i++)); do
+    if leader="$(ctl leader 2>/dev/null)" && [[ -n "$leader" ]]; then
+      echo "${leader%% *}"  # "ID HOST:PORT (term T)"
+      return 0
+    fi
+    sleep 0.1
+  done
+  echo "no leader elected within ${1:-20} s" >&2
+  return 1
+}
+
 # raftorctl against one node only (eventual reads then show that node's own state).
 ctl_node() {
   local id="$1"; shift
