@@ -96,6 +96,16 @@ NodeStatus Node::status(std::chrono::milliseconds timeout) {
 
 bool Node::running() { return status().id != 0; }
 
+std::unique_ptr<client::Client> Node::client(client::ClientOptions options) {
+  std::vector<client::Endpoint> endpoints;
+  for (const node::PeerAddress& peer : config_.peers) {
+    std::string host = peer.address.host;
+    if (peer.id == config_.id && (host.empty() || host == "0.0.0.0")) host = "127.0.0.1";
+    endpoints.push_back({peer.id, host, peer.id == config_.id ? port() : peer.address.port});
+  }
+  return std::make_unique<client::Client>(*system_, std::move(endpoints), std::move(options));
+}
+
 // --- NodeBuilder --------------------------------------------------------------------------
 
 NodeBuilder::NodeBuilder(node::NodeConfig config) : config_(std::move(config)) {}

@@ -20,6 +20,7 @@
 #include <memory>
 
 #include "raftor/actors/interfaces.hpp"
+#include "raftor/client/client.hpp"
 #include "raftor/node/node_config.hpp"
 #include "raftor/storage/raft_log.hpp"
 #include "raftor/storage/state_machine.hpp"
@@ -54,6 +55,10 @@ class Node {
   // node stopped (or failed: a log or state machine error stops it).
   NodeStatus status(std::chrono::milliseconds timeout = std::chrono::seconds(2));
   bool running();
+  // A client of this node's cluster (every peer of the config is an endpoint), in this
+  // node's actor system: writes find the leader wherever it is. Use it from one thread
+  // (see client/client.hpp) and drop it before the node.
+  std::unique_ptr<client::Client> client(client::ClientOptions options = {});
 
  private:
   friend class NodeBuilder;

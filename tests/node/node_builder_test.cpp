@@ -116,6 +116,15 @@ TEST_F(NodeBuilderTest, ThreeNodesClusterOverTheNetworkAndSurviveALeaderLoss) {
   ASSERT_TRUE(propose(*nodes[second - 1], command::put("k", "v2")).ok);
   nodes[leader - 1] = start(leader);
   ASSERT_TRUE(nodes[leader - 1]);
+  {
+    // The node handle's client finds the leader from any node.
+    auto c = nodes[leader - 1]->client();
+    auto put = c->put("via-client", "yes");
+    ASSERT_TRUE(put.ok()) << put.error().to_string();
+    auto got = c->get("via-client", ReadConsistency::linearizable);
+    ASSERT_TRUE(got.ok()) << got.error().to_string();
+    EXPECT_EQ(got->value, std::optional<std::string>("yes"));
+  }
   EXPECT_TRUE(eventually([&] {
     auto r = read(*nodes[leader - 1], "k");
     return r.ok && r.found.at(0) && r.values.at(0) == "v2";
