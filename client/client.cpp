@@ -30,17 +30,20 @@ Error transport_error(caf::actor_system& system, const caf::error& error) {
   return make_error(ErrorCode::io_error, "request failed: " + system.render(error));
 }
 
-// One request and its reply, or the reason there was none.
+// One request and its reply, or the reason there was none. `self` is the client's
+// long-lived requester: a fresh actor per request would make every node create (and later
+// drop) a proxy for it, which costs more than the request itself.
 template <class Reply, class... Ts>
-Result<Reply> ask(caf::actor_system& system, const node_endpoint_actor& endpoint,
-                  milliseconds timeout, Ts&&... xs) {
+Result<Reply> ask(caf::actor_system& system, caf::scoped_actor& self,
+                  const node_endpoint_actor& endpoint, milliseconds timeout, bool& timed_out,
+                  Ts&&... xs) {
   Result<Reply> out = make_error(ErrorCode::timeout, "no reply in time");
-  // A fresh scoped actor per request: a reply that arrives after its timeout dies with it
-  // instead of piling up in a long-lived mailbox.
-  caf::scoped_actor self{system};
   self->request(endpoint, timeout, std::forward<Ts>(xs)...)
       .receive([&](Reply& reply) { out = std::move(reply); },
-               [&](caf::error& error) { out = transport_error(system, error); });
+               [&](caf::error& error) {
+                 timed_out = error == caf::sec::request_timeout;
+                 out = transport_error(system, error);
+               });
   return out;
 }
 
@@ -88,6 +91,22 @@ Client::Client(caf::actor_system& system, std::vector<Endpoint> endpoints, Clien
 
 Client::~Client() = default;
 
+caf::scoped_actor& Client::requester() {
+  if (!requester_) requester_ = std::make_unique<caf::scoped_actor>(*system_);
+  return *requester_;
+}
+
+template <class Reply, class... Ts>
+Result<Reply> Client::ask_via(const node_endpoint_actor& endpoint, std::chrono::milliseconds timeout,
+                              Ts&&... xs) {
+  bool timed_out = false;
+  auto out = ask<Reply>(*system_, requester(), endpoint, timeout, timed_out, std::forward<Ts>(xs)...);
+  // A reply that comes after its timeout would stay in the requester's mailbox for good:
+  // start over with a fresh requester (timeouts are rare).
+  if (timed_out) requester_.reset();
+  return out;
+}
+
 // --- key-value operations ----------------------------------------------------------------
 
 Result<std::uint64_t> Client::put(std::string_view key, std::string_view value) {
@@ -113,7 +132,7 @@ Result<GetResult> Client::get(std::string_view key, ReadConsistency consistency)
   const bool needs_leader = consistency != ReadConsistency::eventual;
   auto reply = route("get", needs_leader, /*is_write=*/false,
                      [&](NodeId, const node_endpoint_actor& endpoint, milliseconds timeout) {
-                       return ask<ClientReply>(*system_, endpoint, timeout, read_atom::value,
+                       return ask_via<ClientReply>(endpoint, timeout, read_atom::value,
                                                std::vector<std::string>{std::string(key)},
                                                consistency);
                      });
@@ -131,7 +150,7 @@ Result<ClientReply> Client::write(std::string_view what, std::string payload) {
   return route(what, /*needs_leader=*/true, /*is_write=*/true,
                [&](NodeId node, const node_endpoint_actor& endpoint, milliseconds timeout) {
                  if (options_.on_propose) options_.on_propose(node, payload);
-                 return ask<ClientReply>(*system_, endpoint, timeout, propose_atom::value, payload);
+                 return ask_via<ClientReply>(endpoint, timeout, propose_atom::value, payload);
                });
 }
 
@@ -212,7 +231,7 @@ Result<NodeStatus> Client::status(NodeId node) {
   const auto until = Clock::now() + options_.deadline;
   auto handle = pool_.get(node, attempt_timeout(until));
   if (!handle) return prefixed(what, handle.error());
-  auto status = ask<NodeStatus>(*system_, *handle, attempt_timeout(until), status_atom::value);
+  auto status = ask_via<NodeStatus>(*handle, attempt_timeout(until), status_atom::value);
   if (!status) {
     pool_.drop(node);
     return prefixed(what, status.error());
@@ -231,7 +250,7 @@ Result<SnapshotMetadata> Client::snapshot(NodeId node) {
   const auto until = Clock::now() + options_.deadline;
   auto handle = pool_.get(node, attempt_timeout(until));
   if (!handle) return prefixed(what, handle.error());
-  auto reply = ask<SnapshotReply>(*system_, *handle, left_until(until), snapshot_atom::value);
+  auto reply = ask_via<SnapshotReply>(*handle, left_until(until), snapshot_atom::value);
   if (!reply) {
     pool_.drop(node);
     return prefixed(what, reply.error());

@@ -96,6 +96,11 @@ class Client {
   Result<ClientReply> route(std::string_view what, bool needs_leader, bool is_write,
                             const Attempt& attempt);
   NodeId next_after(NodeId node) const;
+  // The requester every call uses (created on first use, on the client's thread).
+  caf::scoped_actor& requester();
+  template <class Reply, class... Ts>
+  Result<Reply> ask_via(const node_endpoint_actor& endpoint, std::chrono::milliseconds timeout,
+                        Ts&&... xs);
   std::chrono::milliseconds attempt_timeout(Clock::time_point until) const;
 
   std::unique_ptr<caf::actor_system_config> own_config_;
@@ -104,6 +109,7 @@ class Client {
   ClientOptions options_;
   Status valid_;  // of the endpoints: every call fails with it when they are not
   ConnectionPool pool_;  // after the system: destroyed (handles released) before it
+  std::unique_ptr<caf::scoped_actor> requester_;  // destroyed before the system too
   std::uint64_t client_id_ = 0;
   std::uint64_t sequence_ = 0;
   NodeId leader_ = 0;
