@@ -6,7 +6,7 @@ JOBS       ?= $(shell nproc)
 CMAKE_ARGS ?=
 CTEST       = ctest --test-dir $(BUILD) --output-on-failure --timeout 600 -j $(JOBS)
 
-.PHONY: all setup configure build test run example perf soak bench-storage bench-raft asan tsan install clean
+.PHONY: all setup configure build test run example perf soak bench-storage bench-raft bench-dedup asan tsan install clean
 
 all: build
 
@@ -44,6 +44,10 @@ bench-storage: build
 # The in-process 3-node cluster through the actors: writes/s, reads/s, latencies.
 bench-raft: build
 	@$(BUILD)/benchmarks/raft_bench $(or $(SECONDS),5)
+
+# The deduplication step before each apply_chunk (thesis §6.3): cost per entry.
+bench-dedup: build
+	@$(BUILD)/benchmarks/dedup_bench
 
 # Many more randomized Raft schedules than the default test run.
 soak: build

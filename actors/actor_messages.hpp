@@ -34,6 +34,7 @@ using snap_sent_atom = caf::atom_constant<caf::atom("snapsent")>;
 using snap_recv_atom = caf::atom_constant<caf::atom("snaprecv")>;
 using install_atom = caf::atom_constant<caf::atom("install")>;
 using cancel_atom = caf::atom_constant<caf::atom("cancel")>;
+using replay_atom = caf::atom_constant<caf::atom("replay")>;
 
 enum class ReadConsistency : std::uint8_t {
   linearizable = 0,  // ReadIndex: confirmed by a quorum, then served once applied (thesis §6.4)
@@ -117,6 +118,29 @@ template <class Inspector>
 typename Inspector::result_type inspect(Inspector& f, AppliedEntries& x) {
   return f(caf::meta::type_name("raftor.AppliedEntries"), x.last_applied, x.results, x.terms,
            x.failed, x.error);
+}
+
+// Raft actor -> handler, once at start: the client requests of the entries the state
+// machine applied before the node (re)started and the log still holds, in index order,
+// so that the deduplication table is rebuilt from them (thesis §6.3).
+struct AppliedRequest {
+  std::uint64_t index = 0;
+  std::uint64_t client_id = 0;
+  std::uint64_t sequence = 0;
+};
+
+struct AppliedRequests {
+  std::vector<AppliedRequest> requests;
+};
+
+template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, AppliedRequest& x) {
+  return f(caf::meta::type_name("raftor.AppliedRequest"), x.index, x.client_id, x.sequence);
+}
+
+template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, AppliedRequests& x) {
+  return f(caf::meta::type_name("raftor.AppliedRequests"), x.requests);
 }
 
 // --- snapshots ----------------------------------------------------------------------------

@@ -10,6 +10,8 @@ void register_message_types(caf::actor_system_config& config) {
   config.add_message_type<ApplyResult>("raftor.ApplyResult");
   config.add_message_type<CommittedEntries>("raftor.CommittedEntries");
   config.add_message_type<AppliedEntries>("raftor.AppliedEntries");
+  config.add_message_type<AppliedRequest>("raftor.AppliedRequest");
+  config.add_message_type<AppliedRequests>("raftor.AppliedRequests");
   config.add_message_type<ReadConsistency>("raftor.ReadConsistency");
   config.add_message_type<std::vector<std::string>>("std::vector<std::string>");
   config.add_message_type<ApplyProgress>("raftor.ApplyProgress");

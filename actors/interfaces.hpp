@@ -59,6 +59,9 @@ using raft_actor = caf::typed_actor<
 using state_machine_handler_actor = caf::typed_actor<
     // From the Raft actor: committed entries, in order, to apply in chunks.
     caf::reacts_to<apply_atom, CommittedEntries>,
+    // From the Raft actor, at start and before any entry: requests applied before the
+    // restart, to rebuild the deduplication table.
+    caf::reacts_to<replay_atom, AppliedRequests>,
     // Reads served from the applied state.
     caf::replies_to<read_atom, std::vector<std::string>>::with<ClientReply>,
     // Internal: an asynchronous apply_chunk completed.

@@ -1,6 +1,7 @@
 // In-process 3-node cluster (RocksDB log with fsync, RocksDB state machine), measured
 // through the Raft actor's client messages: writes/s and latency with 1 and 64 requests in
-// flight, linearizable and lease reads/s. Numbers, not pass/fail: `make bench-raft`.
+// flight (also with client ids, so every write goes through the deduplication table of
+// thesis §6.3), linearizable and lease reads/s. Numbers, not pass/fail: `make bench-raft`.
 #include <caf/all.hpp>
 
 #include <algorithm>
@@ -23,7 +24,7 @@ struct LoadResult {
   std::vector<double> latencies_ms;
 };
 
-enum class Op { put, linearizable_get, lease_get };
+enum class Op { put, tracked_put, linearizable_get, lease_get };
 
 // Keeps `in_flight` requests outstanding against `target` for `duration`.
 struct LoadState {
@@ -34,6 +35,7 @@ struct LoadState {
   std::shared_ptr<LoadResult> result;
   std::mt19937_64 rng{42};
   int outstanding = 0;
+  std::uint64_t sequence = 0;  // tracked_put: client i sends sequences i, i+64, ... in order
 };
 
 void issue(caf::event_based_actor* self, std::shared_ptr<LoadState> st) {
@@ -60,9 +62,14 @@ void issue(caf::event_based_actor* self, std::shared_ptr<LoadState> st) {
     ++st->result->errors;
     issue(self, st);
   };
-  if (st->op == Op::put) {
+  if (st->op == Op::put || st->op == Op::tracked_put) {
+    RequestId id;
+    if (st->op == Op::tracked_put) {
+      ++st->sequence;
+      id = {1 + st->sequence % 64, st->sequence};
+    }
     self->request(st->target, std::chrono::seconds(10), propose_atom::value,
-                  command::put(key, std::string(256, 'v')))
+                  command::put(key, std::string(256, 'v'), id))
         .then(on_reply, on_error);
   } else {
     const auto consistency = st->op == Op::lease_get ? ReadConsistency::lease
@@ -131,6 +138,7 @@ int main(int argc, char** argv) {
   std::printf("%-28s %10s %9s %9s %9s %8s\n", "workload", "ops/s", "p50 ms", "p99 ms", "p99.9 ms", "errors");
   report("put, 1 in flight", run_load(system, target, Op::put, 1, duration));
   report("put, 64 in flight", run_load(system, target, Op::put, 64, duration));
+  report("put, 64, client ids", run_load(system, target, Op::tracked_put, 64, duration));
   report("linearizable get, 64", run_load(system, target, Op::linearizable_get, 64, duration));
   report("lease get, 64", run_load(system, target, Op::lease_get, 64, duration));
   return 0;

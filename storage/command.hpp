@@ -14,30 +14,27 @@
 
 namespace raftor::command {
 
-std::string put(std::string_view key, std::string_view value);
-std::string del(std::string_view key);
+// `id`: set it to let a retry of the same request be applied once (thesis §6.3).
+std::string put(std::string_view key, std::string_view value, RequestId id = {});
+std::string del(std::string_view key, RequestId id = {});
 // expected == std::nullopt: succeed only if the key is absent.
 std::string cas(std::string_view key, std::optional<std::string_view> expected,
-                std::string_view value);
-std::string noop();
+                std::string_view value, RequestId id = {});
+std::string noop(RequestId id = {});
 
-// Who sent a write, so that the state-machine handler applies a retried request once
-// (Raft thesis §6.3): a retry carries the same pair. {0, 0} = not deduplicated.
-struct ClientSequence {
-  std::uint64_t client_id = 0;
-  std::uint64_t sequence = 0;
-};
-
-// The same commands, tagged with the client's id and sequence number.
-std::string put(std::string_view key, std::string_view value, ClientSequence tag);
-std::string del(std::string_view key, ClientSequence tag);
-std::string cas(std::string_view key, std::optional<std::string_view> expected,
-                std::string_view value, ClientSequence tag);
+// The client library's name for a request id (client id, per-client sequence).
+using ClientSequence = RequestId;
 
 // Parses a payload into `out`. Fails with malformed_entry when it is not a Command or
 // names no operation.
 Status decode(std::string_view payload, pb::Command& out);
 // The same for a normal entry's payload; the error names the entry's index.
 Status decode(const Entry& entry, pb::Command& out);
+
+// Only the request id of a payload: reads the top-level fields and skips the operation
+// without copying it, so the deduplication can run before every apply at little cost.
+// std::nullopt when the payload is not well-formed protobuf at its top level; {0, 0} when
+// it carries no id.
+std::optional<RequestId> request_id(std::string_view payload);
 
 }  // namespace raftor::command

@@ -69,6 +69,17 @@ enum class ApplyOutcome : std::uint8_t {
   already_applied,  // index <= last_applied: skipped, Raft re-delivered it
 };
 
+// Who sent a command and which of that client's requests it is (Raft thesis §6.3): a
+// client retries a request with the same id, so it can be applied once. A command with
+// client_id 0 or sequence 0 (proto3's "unset") is not tracked and never deduplicated.
+struct RequestId {
+  std::uint64_t client_id = 0;
+  std::uint64_t sequence = 0;
+
+  bool tracked() const { return client_id != 0 && sequence != 0; }
+  friend bool operator==(const RequestId&, const RequestId&) = default;
+};
+
 // One per input entry of apply_chunk, in input order.
 struct ApplyResult {
   std::uint64_t index = 0;

@@ -58,6 +58,7 @@ RaftActor::behavior_type RaftActor::make_behavior() {
   } else {
     handler_ = spawn<StateMachineHandler, caf::detached + caf::linked>(
         sm_, caf::actor_cast<raft_actor>(this), config_.handler);
+    replay_applied_requests();  // before any entry is dispatched to the handler
     spawn_snapshotter();
     delayed_send(this, config_.tick_interval, tick_atom::value);
   }
@@ -153,6 +154,34 @@ void RaftActor::restore_from_snapshot() {
   }
   spdlog::info("node {}: state machine restored from the snapshot at index {}", config_.raft.id,
                latest->last_included.index);
+}
+
+void RaftActor::replay_applied_requests() {
+  // The entries up to the state machine's last_applied are not applied again, but the
+  // handler's deduplication table (memory only) must know their requests, or a retry of
+  // one would be applied here and skipped on the other nodes. Only ids travel, not
+  // payloads: the retained log may be large. Entries already purged are out of reach.
+  std::uint64_t from = log_->first_index();
+  const std::uint64_t to = std::min(applied_, log_->last_index());
+  std::size_t replayed = 0;
+  while (from <= to) {
+    auto entries = log_->entries(from, to + 1, config_.max_apply_bytes);
+    if (!entries.ok()) return fail(entries.error());
+    if (entries->empty()) break;
+    from = entries->back().index + 1;
+    AppliedRequests history;
+    for (const Entry& e : *entries) {
+      if (e.type != EntryType::normal) continue;
+      const auto id = command::request_id(e.payload);
+      if (id && id->tracked()) history.requests.push_back({e.index, id->client_id, id->sequence});
+    }
+    replayed += history.requests.size();
+    if (!history.requests.empty()) send(handler_, replay_atom::value, std::move(history));
+  }
+  if (replayed > 0) {
+    spdlog::info("node {}: {} client requests applied before the restart replayed into the "
+                 "deduplication table", config_.raft.id, replayed);
+  }
 }
 
 void RaftActor::spawn_snapshotter() {

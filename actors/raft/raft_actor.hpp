@@ -79,6 +79,8 @@ class RaftActor : public raft_actor::base {
   void open_snapshot_store();
   void restore_from_snapshot();
   void spawn_snapshotter();
+  // Hands the handler the client requests it applied before this start (thesis §6.3).
+  void replay_applied_requests();
   NodeStatus node_status() const;
 
   void schedule_ready();

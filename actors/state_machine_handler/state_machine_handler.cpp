@@ -10,11 +10,13 @@ StateMachineHandler::StateMachineHandler(caf::actor_config& cfg,
     : state_machine_handler_actor::base(cfg),
       sm_(std::move(state_machine)),
       raft_(std::move(raft)),
-      config_(config) {}
+      config_(config),
+      sessions_(config.max_clients) {}
 
 StateMachineHandler::behavior_type StateMachineHandler::make_behavior() {
   return {
       [this](apply_atom, CommittedEntries& committed) { enqueue(std::move(committed.entries)); },
+      [this](replay_atom, const AppliedRequests& history) { replay(history); },
       [this](read_atom, const std::vector<std::string>& keys) { return read(keys); },
       [this](chunk_done_atom, AppliedEntries& applied) { chunk_done(std::move(applied)); },
       [this](install_atom, SnapshotMetadata& metadata,
@@ -55,6 +57,7 @@ void StateMachineHandler::apply_next() {
   std::vector<std::uint64_t> terms;
   terms.reserve(chunk.size());
   for (const Entry& e : chunk) terms.push_back(e.term);
+  in_flight_.emplace(chunk, sessions_);  // duplicates become noops (thesis §6.3)
   applying_ = true;
   // apply_chunk may complete on another thread: come back through the mailbox.
   caf::actor self = caf::actor_cast<caf::actor>(this);
@@ -81,6 +84,8 @@ void StateMachineHandler::apply_next() {
 void StateMachineHandler::chunk_done(AppliedEntries applied) {
   applying_ = false;
   if (applied.failed) {
+    in_flight_->abandon();  // a chunk that did not apply records nothing
+    in_flight_.reset();
     // Committed entries that cannot be applied leave this replica unable to follow the
     // others; continuing would diverge. Stop the node with the reason.
     spdlog::critical("state machine failed to apply entries up to {}: {}",
@@ -89,9 +94,28 @@ void StateMachineHandler::chunk_done(AppliedEntries applied) {
     quit(caf::make_error(caf::sec::runtime_error, "state machine apply failed"));
     return;
   }
+  in_flight_->complete(applied.results);
+  if (in_flight_->duplicates() > 0) {
+    spdlog::debug("{} retried requests up to index {} were not applied again",
+                  in_flight_->duplicates(), applied.last_applied.index);
+  }
+  in_flight_.reset();
   send(raft_, applied_atom::value, std::move(applied));
   apply_next();
   install_when_idle();
+}
+
+void StateMachineHandler::replay(const AppliedRequests& history) {
+  // Sent by the Raft actor before any entry (messages between two actors keep their
+  // order), so no chunk is in flight. The outcomes of these requests are not known any
+  // more: a repeat of one reports already_applied.
+  for (const AppliedRequest& r : history.requests) {
+    const Observation seen = sessions_.observe({r.client_id, r.sequence}, r.index);
+    if (seen.verdict == RequestVerdict::fresh) {
+      sessions_.set_outcome(r.client_id, r.index, ApplyOutcome::already_applied);
+    }
+  }
+  sessions_.commit();
 }
 
 void StateMachineHandler::install_when_idle() {
@@ -107,6 +131,9 @@ void StateMachineHandler::install_when_idle() {
       reply.message = s.error().to_string();
     } else {
       reply.ok = true;
+      // The table described the replaced state; snapshots do not carry it (see
+      // client_sessions.hpp for what that allows).
+      sessions_.clear();
       spdlog::info("state machine replaced by the snapshot at index {}", index);
     }
     install.promise.deliver(std::move(reply));

@@ -158,12 +158,15 @@ ClientReply LocalCluster::with_retries(std::chrono::milliseconds deadline,
   return last;
 }
 
-ClientReply LocalCluster::put(const std::string& key, const std::string& value,
-                              std::chrono::milliseconds deadline) {
-  const std::string payload = command::put(key, value);
+ClientReply LocalCluster::write(const std::string& payload, std::chrono::milliseconds deadline) {
   return with_retries(deadline, [&](NodeId id) {
     return propose(id, payload, std::chrono::milliseconds(1000));
   });
+}
+
+ClientReply LocalCluster::put(const std::string& key, const std::string& value,
+                              std::chrono::milliseconds deadline) {
+  return write(command::put(key, value), deadline);
 }
 
 ClientReply LocalCluster::get(const std::string& key, ReadConsistency consistency,

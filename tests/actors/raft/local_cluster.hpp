@@ -59,6 +59,8 @@ class LocalCluster {
   ClientReply read(NodeId id, std::vector<std::string> keys, ReadConsistency consistency,
                    std::chrono::milliseconds timeout = std::chrono::seconds(5));
   // With leader discovery and retries on not_leader/timeout until `deadline`.
+  ClientReply write(const std::string& payload,
+                    std::chrono::milliseconds deadline = std::chrono::seconds(10));
   ClientReply put(const std::string& key, const std::string& value,
                   std::chrono::milliseconds deadline = std::chrono::seconds(10));
   ClientReply get(const std::string& key, ReadConsistency consistency,
