@@ -112,7 +112,10 @@ cluster_stop() {
     echo "node $1 did not stop within 10 s: killing it" >&2
     kill -9 "$pid" 2>/dev/null || true
   fi
-  wait "$pid" 2>/dev/null || true
+  local status=0
+  wait "$pid" 2>/dev/null || status=$?
+  # raftor-node exits 0 after a clean shutdown (state machine flushed, log closed).
+  if ((status != 0)); then echo "node $1 exited with status $status (see its log)" >&2; fi
   CLUSTER_PIDS[$1]=""
 }
 

@@ -131,6 +131,26 @@ TEST_F(NodeBuilderTest, ThreeNodesClusterOverTheNetworkAndSurviveALeaderLoss) {
   }));
 }
 
+TEST_F(NodeBuilderTest, NodeRunsInsideAnActorSystemTheUserOwns) {
+  caf::actor_system_config cfg;
+  configure_actor_system(cfg);
+  caf::actor_system system{cfg};
+  auto c = config(1);
+  c.peers = {peers_[0]};  // a single-node cluster elects itself
+  auto node = NodeBuilder(c)
+                  .state_machine(std::make_shared<MemoryStateMachine>())
+                  .actor_system(system)
+                  .start();
+  ASSERT_TRUE(node.ok()) << node.error().to_string();
+  EXPECT_EQ(&(*node)->system(), &system);
+  ASSERT_TRUE(eventually([&] {
+    return (*node)->status().role == static_cast<std::uint8_t>(raft::Role::leader);
+  }));
+  EXPECT_TRUE(propose(**node, command::put("own", "system")).ok);
+  (*node)->stop();
+  EXPECT_FALSE((*node)->running());
+}
+
 TEST_F(NodeBuilderTest, MissingStateMachineIsAClearError) {
   auto node = NodeBuilder(config(1)).start();
   ASSERT_FALSE(node.ok());
