@@ -14,6 +14,7 @@ packages=(
   libbenchmark-dev                  # Google Benchmark targets
   libtoml11-dev libcli11-dev        # raftor-node: config file and command line
   python3                           # integration scripts (standard library only)
+  iproute2                          # ip, tc: network namespaces and partitions (netlab.py)
 )
 missing=()
 for p in "${packages[@]}"; do
