@@ -62,7 +62,12 @@ def body(ctx):
         else:
             commit = c.node_status(c.wait_leader())["commit"]
             st = c.wait_caught_up(victim, timeout=30, min_index=commit)
-            outcome = f"started and caught up (snapshot index {st['snapshot_index']})"
+            with open(c.nodes[victim].log_path, errors="replace") as f:
+                text = f.read()[c.nodes[victim].start_offset:]
+            detected = "refusing snapshot" in text or "checksum" in text
+            check(detected, f"node {victim} started without noticing its corrupt snapshot")
+            outcome = (f"started, refused the corrupt snapshot, caught up (snapshot index "
+                       f"{st['snapshot_index']})")
             c.log(f"node {victim} {outcome}")
         sw.stop()
         r = wl.check()
