@@ -16,7 +16,7 @@ import collections
 import time
 
 import _common  # noqa: F401
-from harness import CheckFailed, SetWorkload, Workload, run_scenario
+from harness import CheckFailed, HarnessError, SetWorkload, Workload, run_scenario
 
 KINDS = ["kill", "kill-leader", "term-restart", "pause", "pause-leader"]
 
@@ -58,10 +58,16 @@ def body(ctx):
                     if state == "paused":
                         c.resume(node)
                         c.log(f"SIGCONT node {node}")
+                        del down[node]
                     else:
-                        c.start(node)
-                        c.log(f"restarted node {node}")
-                    del down[node]
+                        try:
+                            c.start(node)
+                            c.log(f"restarted node {node}")
+                            del down[node]
+                        except HarnessError as e:
+                            problems.append(f"node {node} did not restart: {e}")
+                            c.log(problems[-1])
+                            down[node] = ("killed", time.monotonic() + 1)
             if time.monotonic() >= next_fault and time.monotonic() < t_end:
                 next_fault = time.monotonic() + rng.uniform(1, 4)
                 if len(down) < minority:
