@@ -6,7 +6,7 @@ JOBS       ?= $(shell nproc)
 CMAKE_ARGS ?=
 CTEST       = ctest --test-dir $(BUILD) --output-on-failure --timeout 600 -j $(JOBS)
 
-.PHONY: all setup configure build test run example perf soak bench-storage bench-raft bench-dedup asan tsan install clean
+.PHONY: all setup configure build test integration chaos run example perf soak bench-storage bench-raft bench-dedup asan tsan install clean
 
 all: build
 
@@ -21,7 +21,17 @@ build: configure
 
 # Every test except the long ones (labels perf, soak, bench): what CI runs.
 test: build
-	@$(CTEST) -LE 'perf|soak|bench'
+	@$(CTEST) -LE 'perf|soak|bench|known-bug'
+
+# Only the integration scenarios (real processes, injected faults; part of `make test`).
+integration: build
+	@$(CTEST) -L integration
+
+# A long randomized fault schedule (kills, restarts, SIGSTOP) under a continuous workload,
+# then a summary table: make chaos DURATION=300 [SEED=42] [NODES=5]
+chaos: build
+	@python3 tests/integration/scenarios/chaos.py --build $(BUILD) --duration $(or $(DURATION),60) \
+	  $(if $(SEED),--seed $(SEED)) $(if $(NODES),--nodes $(NODES))
 
 # The main job: a local 3-node cluster (three raftor-node processes on loopback, RocksDB
 # log with fsync, RocksDB state machine) in a temporary directory, a short workload with a

@@ -1,0 +1,5 @@
+"""Python (stdlib only) harness for raftor integration tests: real raftor-node processes,
+injected faults, recorded histories. See ../README.md."""
+from .cluster import Cluster, HarnessError, LoopbackNetwork, free_ports  # noqa: F401
+from .workload import CheckFailed, KvClient, SetWorkload, Workload  # noqa: F401
+from .scenario import run_scenario, check  # noqa: F401
