@@ -38,7 +38,24 @@ RaftActor::RaftActor(caf::actor_config& cfg, RaftActorConfig config, std::unique
   // A crash between installing a snapshot into the state machine and cutting the log
   // leaves a log that does not reach the state machine's last entry: finish the cut.
   if (!startup_error_) {
-    if (auto s = raft::align_log_with_state_machine(*log_, sm_->last_applied()); !s) {
+    const LogId sm_applied = sm_->last_applied();
+    if (sm_applied.index > log_->last_index()) {
+      const auto snapshot = sm_->snapshot_metadata();
+      if (snapshot && snapshot->last_included == sm_applied) {
+        spdlog::info("node {}: completing the install of the snapshot at index {}: the log "
+                     "continues after it", config_.raft.id, sm_applied.index);
+      } else {
+        // Not a snapshot install: entries the log had synced are gone (a damaged disk or a
+        // truncated file). The state machine still holds them; the leader notices that the
+        // log is shorter than what this node acknowledged and sends the rest again.
+        spdlog::error("node {}: the log ends at index {} but the state machine applied up "
+                      "to {}: the log lost entries it had synced (damaged or truncated "
+                      "files?). Continuing from the state machine's state; the leader "
+                      "re-sends what is missing", config_.raft.id, log_->last_index(),
+                      sm_applied.index);
+      }
+    }
+    if (auto s = raft::align_log_with_state_machine(*log_, sm_applied); !s) {
       startup_error_ = s.error();
     }
   }

@@ -26,6 +26,7 @@ void Progress::reset(std::uint64_t next_index) {
   next = next_index;
   probe_sent = false;
   inflight.reset();
+  regressions = 0;
   recent_active = false;
   commit_sent = 0;
   acked_context = 0;
@@ -33,6 +34,7 @@ void Progress::reset(std::uint64_t next_index) {
 }
 
 bool Progress::on_success(std::uint64_t match_index) {
+  regressions = 0;
   bool advanced = match_index > match;
   if (advanced) match = match_index;
   next = std::max(next, match_index + 1);

@@ -51,6 +51,9 @@ struct Progress {
   std::uint64_t pending_snapshot = 0;
   Inflights inflight;
 
+  // Rejections in a row saying the follower's log ends below `match` (see
+  // handle_append_response: a follower that lost entries it acknowledged).
+  std::uint32_t regressions = 0;
   bool recent_active = false;     // answered since the last check-quorum (thesis §6.2)
   std::uint64_t commit_sent = 0;  // the leader commit index this follower was last told
   std::uint64_t acked_context = 0;   // highest read_context it echoed (thesis §6.4)

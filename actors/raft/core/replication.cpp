@@ -7,6 +7,11 @@
 
 namespace raftor::raft {
 
+namespace {
+// Rejections in a row below match before the leader believes the follower lost entries.
+constexpr std::uint32_t kRegressionsToBelieve = 3;
+}  // namespace
+
 Result<std::uint64_t> RaftCore::Impl::propose(std::vector<std::string>& payloads,
                                               EntryType type) {
   if (role != Role::leader) {
@@ -164,6 +169,16 @@ void RaftCore::Impl::handle_append_response(const Message& m, const AppendRespon
     // the largest index <= conflict_index whose term <= conflict_term (etcd's
     // findConflictByTerm). A stale rejection never moves next below match + 1.
     std::uint64_t probe_at = find_conflict_by_term(resp.conflict_index, resp.conflict_term);
+    if (resp.conflict_index < pr->match) {
+      // The follower says its log ends below what it acknowledged. Once, that is a stale
+      // answer overtaken by a later acknowledgement (etcd ignores it). Again and again, the
+      // follower lost entries it had synced (a damaged or replaced disk: outside Raft's
+      // model), and probing above its log would go on forever. Lowering match is safe:
+      // commit never moves back, and the follower acknowledges again what it gets again.
+      if (++pr->regressions < kRegressionsToBelieve) return;
+      pr->match = std::min(resp.conflict_index, probe_at);
+      pr->regressions = 0;
+    }
     pr->become_probe(std::min(pr->next, probe_at + 1));
     return;
   }

@@ -447,3 +447,35 @@ TEST(RaftCore, LostAppendRecoveredByHeartbeat) {
 
 }  // namespace
 }  // namespace raftor::raft::test
+
+namespace raftor::raft::test {
+namespace {
+
+// A follower whose disk lost entries it had acknowledged (outside Raft's model) says so
+// in every rejection; the leader must not probe above its log forever. A single stale
+// rejection (reordered behind a later acknowledgement) is ignored.
+TEST(RaftCore, LeaderBelievesAFollowerThatLostAcknowledgedEntriesOnlyWhenItRepeats) {
+  Solo n(make_config(1, {1, 2, 3}));
+  n.make_leader_with_followers_in_sync();
+  const std::uint64_t term = n.status().term;
+  for (int i = 0; i < 10; ++i) ASSERT_TRUE(n->propose({"p" + std::to_string(i)}).ok());
+  (void)n.ready();
+  n->step(append_ok(2, 1, term, 11));
+  n->step(append_ok(3, 1, term, 11));
+  (void)n.ready();
+
+  n->step(append_reject(3, 1, term, {4, term}));  // stale: ignored
+  n->tick();
+  auto once = only<AppendRequest>(n.ready().send_now, 3);
+  for (const auto& [m, req] : once) EXPECT_GE(req.prev.index, 11u) << describe(m);
+
+  n->step(append_reject(3, 1, term, {4, term}));
+  n->step(append_reject(3, 1, term, {4, term}));  // the third in a row: believed
+  auto again = only<AppendRequest>(n.ready().send_now, 3);
+  ASSERT_FALSE(again.empty());
+  EXPECT_EQ(again.back().second.prev.index, 4u);
+  EXPECT_EQ(n.status().commit, 11u);  // commit never moves back
+}
+
+}  // namespace
+}  // namespace raftor::raft::test
