@@ -382,7 +382,7 @@ class Cluster:
                                f"{p.stderr.strip()}")
         return p.returncode, p.stdout, p.stderr
 
-    def status(self, ids=None, timeout_ms=1000):
+    def status(self, ids=None, timeout_ms=3000):
         """{id: status dict or None if unreachable}; the dict has role, term, leader, commit,
         applied, first_index, last_index, last_term, snapshot_index."""
         ids = ids or list(self.nodes)
@@ -397,7 +397,7 @@ class Cluster:
                 result[nd["id"]] = nd
         return result
 
-    def node_status(self, i, timeout_ms=1000):
+    def node_status(self, i, timeout_ms=3000):
         return self.status([i], timeout_ms)[i]
 
     def leaders(self, ids=None):
