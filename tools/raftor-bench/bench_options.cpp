@@ -1,10 +1,11 @@
 #include "bench_options.hpp"
 
+#include "raftor/tools/raftorctl/ctl_args.hpp"
+
 #include <CLI/CLI.hpp>
 
 #include <cstdlib>
 #include <map>
-#include <sstream>
 #include <unistd.h>
 
 namespace raftor::bench {
@@ -19,34 +20,6 @@ const char* to_string(Operation op) {
     case Operation::mix: return "mix";
   }
   return "?";
-}
-
-Result<std::vector<client::Endpoint>> parse_endpoints(const std::string& text) {
-  std::vector<client::Endpoint> out;
-  std::stringstream in(text);
-  std::string item;
-  while (std::getline(in, item, ',')) {
-    if (item.empty()) continue;
-    const auto at = item.find('@');
-    const auto colon = item.rfind(':');
-    if (at == std::string::npos || colon == std::string::npos || colon < at) {
-      return make_error(ErrorCode::invalid_argument,
-                        "bad endpoint '" + item + "': expected ID@HOST:PORT");
-    }
-    client::Endpoint e;
-    char* end = nullptr;
-    e.id = std::strtoull(item.substr(0, at).c_str(), &end, 10);
-    const unsigned long port = std::strtoul(item.substr(colon + 1).c_str(), &end, 10);
-    e.host = item.substr(at + 1, colon - at - 1);
-    if (e.id == 0 || port == 0 || port > 65535 || e.host.empty()) {
-      return make_error(ErrorCode::invalid_argument,
-                        "bad endpoint '" + item + "': expected ID@HOST:PORT");
-    }
-    e.port = static_cast<std::uint16_t>(port);
-    out.push_back(std::move(e));
-  }
-  if (auto s = client::validate_endpoints(out); !s) return s.error();
-  return out;
 }
 
 Result<std::variant<BenchOptions, HelpRequested>> parse_bench_options(int argc, char** argv) {
@@ -91,7 +64,7 @@ Result<std::variant<BenchOptions, HelpRequested>> parse_bench_options(int argc, 
   if (endpoints.empty()) {
     return make_error(ErrorCode::invalid_argument, "no endpoints: --endpoints or RAFTOR_ENDPOINTS");
   }
-  auto parsed = parse_endpoints(endpoints);
+  auto parsed = ctl::parse_endpoints(endpoints);  // the same syntax as raftorctl
   if (!parsed) return parsed.error();
   o.endpoints = std::move(parsed).value();
   static const std::map<std::string, Operation> ops = {

@@ -38,8 +38,6 @@ struct HelpRequested {
 
 // argv, with RAFTOR_ENDPOINTS standing in for a missing --endpoints.
 Result<std::variant<BenchOptions, HelpRequested>> parse_bench_options(int argc, char** argv);
-// "1@127.0.0.1:7001,2@127.0.0.1:7002"
-Result<std::vector<client::Endpoint>> parse_endpoints(const std::string& text);
 const char* to_string(Operation op);
 
 }  // namespace raftor::bench

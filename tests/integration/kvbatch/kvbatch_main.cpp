@@ -21,35 +21,11 @@
 #include <vector>
 
 #include "raftor/client/client.hpp"
+#include "raftor/tools/raftorctl/ctl_args.hpp"
 
 namespace {
 
 using nlohmann::json;
-using raftor::client::Endpoint;
-
-bool parse_endpoints(const std::string& text, std::vector<Endpoint>& out) {
-  std::size_t start = 0;
-  while (start < text.size()) {
-    std::size_t comma = text.find(',', start);
-    if (comma == std::string::npos) comma = text.size();
-    const std::string item = text.substr(start, comma - start);
-    start = comma + 1;
-    if (item.empty()) continue;
-    const auto at = item.find('@');
-    const auto colon = item.rfind(':');
-    if (at == std::string::npos || colon == std::string::npos || colon < at) return false;
-    Endpoint e;
-    e.id = std::strtoull(item.substr(0, at).c_str(), nullptr, 10);
-    std::string host = item.substr(at + 1, colon - at - 1);
-    if (host.size() >= 2 && host.front() == '[' && host.back() == ']') host = host.substr(1, host.size() - 2);
-    e.host = host;
-    const unsigned long port = std::strtoul(item.substr(colon + 1).c_str(), nullptr, 10);
-    if (e.id == 0 || port == 0 || port > 65535 || e.host.empty()) return false;
-    e.port = static_cast<std::uint16_t>(port);
-    out.push_back(e);
-  }
-  return raftor::client::validate_endpoints(out).ok();
-}
 
 std::string dump(const json& j) { return j.dump(-1, ' ', false, json::error_handler_t::replace); }
 
@@ -125,15 +101,15 @@ int main(int argc, char** argv) {
       return 2;
     }
   }
-  std::vector<Endpoint> eps;
-  if (!parse_endpoints(endpoints, eps) || timeout_ms <= 0 || deadline_ms <= 0) {
+  auto parsed = raftor::ctl::parse_endpoints(endpoints);  // as raftorctl reads them
+  if (!parsed || timeout_ms <= 0 || deadline_ms <= 0) {
     std::fprintf(stderr, "raftor-kvbatch: bad --endpoints/--timeout-ms/--deadline-ms\n");
     return 2;
   }
   raftor::client::ClientOptions options;
   options.request_timeout = std::chrono::milliseconds(timeout_ms);
   options.deadline = std::chrono::milliseconds(deadline_ms);
-  raftor::client::Client client(eps, options);
+  raftor::client::Client client(std::move(parsed).value(), options);
   std::string line;
   while (std::getline(std::cin, line)) {
     if (line.empty()) continue;
