@@ -6,6 +6,7 @@
 #include <random>
 #include <thread>
 
+#include "raftor/actors/scheduler_tuning.hpp"
 #include "raftor/client/attempt_log.hpp"
 
 namespace raftor::client {
@@ -62,6 +63,7 @@ Error prefixed(std::string_view what, const Error& error) {
 }  // namespace
 
 void configure_client_system(caf::actor_system_config& config) {
+  tune_scheduler(config);
   config.load<caf::io::middleman>();
   register_message_types(config);
 }

@@ -8,6 +8,7 @@
 #include "raftor/actors/network/network_transport.hpp"
 #include "raftor/actors/network/node_endpoint.hpp"
 #include "raftor/actors/raft/raft_actor.hpp"
+#include "raftor/actors/scheduler_tuning.hpp"
 #include "raftor/node/config_validation.hpp"
 #include "raftor/storage/file_state_machine.hpp"
 #include "raftor/storage/rocksdb_raft_log.hpp"
@@ -16,6 +17,7 @@
 namespace raftor {
 
 void configure_actor_system(caf::actor_system_config& config) {
+  tune_scheduler(config);
   config.load<caf::io::middleman>();
   register_message_types(config);
 }
