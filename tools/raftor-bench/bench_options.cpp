@@ -43,6 +43,9 @@ Result<std::variant<BenchOptions, HelpRequested>> parse_bench_options(int argc, 
   app.add_option("--key-space", o.key_space, "distinct keys")->check(CLI::Range(1ull, 1ull << 40));
   app.add_option("--key-size", o.key_size, "bytes per key")->check(CLI::Range(8ul, 4096ul));
   app.add_option("--value-size", o.value_size, "bytes per value")->check(CLI::Range(1ul, 1ul << 24));
+  app.add_flag("--sequential-keys", o.sequential_keys,
+               "keys in order 0, 1, 2, ... across all clients (wrapping at --key-space), "
+               "instead of random: --op put --sequential-keys --requests N fills N keys");
   app.add_option("--timeout-ms", timeout_ms, "per request to one node");
   app.add_option("--deadline-ms", deadline_ms, "per operation, leader discovery and retries included");
   app.add_option("--json", o.json_path, "write the results to this JSON file");

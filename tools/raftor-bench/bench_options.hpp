@@ -22,6 +22,7 @@ struct BenchOptions {
   std::uint64_t key_space = 10'000;
   std::size_t key_size = 16;
   std::size_t value_size = 256;
+  bool sequential_keys = false;     // keys 0, 1, 2, ... (wrapping) instead of random: prefills
   Operation operation = Operation::put;
   unsigned read_percent = 50;       // mix: share of linearizable gets
   std::chrono::milliseconds request_timeout{2000};

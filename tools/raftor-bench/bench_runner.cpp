@@ -95,6 +95,7 @@ BenchResult run_bench(caf::actor_system& system, const BenchOptions& o) {
   std::atomic<std::uint64_t> issued{0};
   std::atomic<std::uint64_t> done{0};
   std::atomic<bool> stop{false};
+  std::atomic<std::uint64_t> next_key{0};  // --sequential-keys
   const bool record = !o.history_path.empty();
   const auto start = Clock::now();
   const auto until = start + o.duration;
@@ -113,7 +114,9 @@ BenchResult run_bench(caf::actor_system& system, const BenchOptions& o) {
       } else if (Clock::now() >= until) {
         break;
       }
-      const std::string key = make_key(rng() % o.key_space, o.key_size);
+      const std::uint64_t key_number =
+          o.sequential_keys ? next_key.fetch_add(1, std::memory_order_relaxed) : rng();
+      const std::string key = make_key(key_number % o.key_space, o.key_size);
       Operation op = o.operation;
       if (op == Operation::mix) op = (rng() % 100 < o.read_percent) ? Operation::get : Operation::put;
       Event invoke{w, "invoke", "put", key, std::nullopt, false, std::nullopt, false, std::nullopt, 0};
@@ -249,14 +252,19 @@ std::string summary_text(const BenchOptions& o, const BenchResult& r) {
 std::string summary_json(const BenchOptions& o, const BenchResult& r) {
   char buf[1024];
   std::snprintf(buf, sizeof buf,
-                "{\"op\":\"%s\",\"clients\":%u,\"value_size\":%zu,\"ok\":%" PRIu64
-                ",\"errors\":%" PRIu64 ",\"seconds\":%.3f,\"ops_per_second\":%.1f,"
+                "{\"op\":\"%s\",\"clients\":%u,\"key_space\":%" PRIu64
+                ",\"key_size\":%zu,\"value_size\":%zu,\"sequential_keys\":%s,"
+                "\"read_percent\":%u,\"ok\":%" PRIu64 ",\"errors\":%" PRIu64
+                ",\"seconds\":%.3f,\"ops_per_second\":%.1f,"
                 "\"latency_ms\":{\"p50\":%.3f,\"p90\":%.3f,\"p99\":%.3f,\"p999\":%.3f,"
-                "\"max\":%.3f,\"mean\":%.3f}}",
-                to_string(o.operation), o.clients, o.value_size, r.ok, r.errors, r.seconds,
+                "\"max\":%.3f,\"mean\":%.3f}",
+                to_string(o.operation), o.clients, o.key_space, o.key_size, o.value_size,
+                o.sequential_keys ? "true" : "false", o.read_percent, r.ok, r.errors, r.seconds,
                 r.ops_per_second, r.latency.p50_ms, r.latency.p90_ms, r.latency.p99_ms,
                 r.latency.p999_ms, r.latency.max_ms, r.latency.mean_ms);
-  return buf;
+  std::string out = buf;
+  if (!r.first_error.empty()) out += ",\"first_error\":" + json_string(r.first_error);
+  return out + "}";
 }
 
 }  // namespace raftor::bench
