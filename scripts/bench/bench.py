@@ -33,6 +33,7 @@ sys.path.insert(0, os.path.join(ROOT, "tests", "integration"))  # the harness pa
 
 from harness import cluster as harness  # noqa: E402
 
+import cpu  # noqa: E402
 import report  # noqa: E402
 import workloads as wl  # noqa: E402
 from etcd_side import EtcdSide  # noqa: E402
@@ -124,7 +125,11 @@ def main():
                 for side in order:
                     n += 1
                     load = os.getloadavg()[0]
+                    server0 = cpu.processes_cpu_seconds(side.server_pids())
+                    driver0 = cpu.children_cpu_seconds()
                     s = side.run(w, seconds_arg)
+                    s["server_cpu_s"] = cpu.processes_cpu_seconds(side.server_pids()) - server0
+                    s["driver_cpu_s"] = cpu.children_cpu_seconds() - driver0
                     s["repeat"] = rep + 1
                     s["load_average_1m_before"] = load
                     samples[w.name][side.name].append(s)
@@ -142,6 +147,8 @@ def main():
               f"{info['load_average_before'][0]:.2f} before, "
               f"{info['load_average_after'][0]:.2f} after")
         print(table)
+        print()
+        print(report.cpu_table(rows))
         print("drivers: raftor-bench (one thread + Client per client, over CAF) for raftor; "
               "wrk -t1 over etcd's JSON gateway for etcd;\n"
               "both on this machine, sharing its cores with the six server processes.")

@@ -89,6 +89,9 @@ class EtcdSide:
             time.sleep(0.2)
         raise RuntimeError(f"etcd has no leader after {timeout} s: {last}")
 
+    def server_pids(self):
+        return [p.pid for p in self.procs]
+
     def describe(self):
         return {"members": 3, "version": self.version, "leader": self.leader,
                 "durability": "default (WAL fsync before acknowledging)",

@@ -33,6 +33,9 @@ class RaftorSide:
         self.work_dir = work_dir
         self.leader = self.cluster.wait_leader()
 
+    def server_pids(self):
+        return [n.proc.pid for n in self.cluster.nodes.values() if n.proc is not None]
+
     def describe(self):
         return {"nodes": 3, "log": "RocksDB, fsync before acknowledging", "state_machine": "rocksdb",
                 "tick_ms": TICK_MS, "heartbeat_ms": HEARTBEAT_MS, "election_timeout_ms": ELECTION_MS,

@@ -15,6 +15,18 @@ def spread_pct(samples, field="ops_per_second"):
     return 100.0 * (max(values) - min(values)) / med if med else 0.0
 
 
+def _per_op_us(samples, field):
+    """Median CPU microseconds per successful operation (None without CPU figures)."""
+    values = [s[field] / s["ok"] * 1e6 for s in samples if field in s and s.get("ok")]
+    return statistics.median(values) if values else None
+
+
+def _cores(samples, field):
+    """Median cores busy during the runs (CPU seconds / wall seconds)."""
+    values = [s[field] / s["seconds"] for s in samples if field in s and s.get("seconds")]
+    return statistics.median(values) if values else None
+
+
 def summarize(workload, raftor_samples, etcd_samples):
     row = {"workload": workload.name, "title": workload.title,
            "concurrency": workload.concurrency}
@@ -24,7 +36,11 @@ def summarize(workload, raftor_samples, etcd_samples):
                      "p99_ms": median_of(samples, "p99_ms"),
                      "p999_ms": median_of(samples, "p999_ms"),
                      "errors": sum(s["errors"] for s in samples),
-                     "spread_pct": spread_pct(samples)}
+                     "spread_pct": spread_pct(samples),
+                     "server_cpu_us_per_op": _per_op_us(samples, "server_cpu_s"),
+                     "driver_cpu_us_per_op": _per_op_us(samples, "driver_cpu_s"),
+                     "server_cores": _cores(samples, "server_cpu_s"),
+                     "driver_cores": _cores(samples, "driver_cpu_s")}
     etcd_ops = row["etcd"]["ops_per_second"]
     row["ratio"] = row["raftor"]["ops_per_second"] / etcd_ops if etcd_ops else None
     return row
@@ -38,6 +54,17 @@ def _ms(x):
     return f"{x:.2f}" if x < 10 else f"{x:.1f}"
 
 
+def _grid(header, body):
+    widths = [max(len(str(x)) for x in col) for col in zip(header, *body)]
+
+    def line(cells):
+        return "| " + " | ".join(str(c).ljust(w) if i == 0 else str(c).rjust(w)
+                                 for i, (c, w) in enumerate(zip(cells, widths))) + " |"
+
+    return [line(header), "|" + "|".join("-" * (w + 2) for w in widths) + "|"] + \
+        [line(cells) for cells in body]
+
+
 def table(rows, repeats):
     header = ["workload", "raftor ops/s", "etcd ops/s", "ratio", "p50 raftor", "p50 etcd",
               "p99 raftor", "p99 etcd"]
@@ -48,20 +75,38 @@ def table(rows, repeats):
                      f"{_ops(b['ops_per_second'])} ±{b['spread_pct']:.0f}%",
                      f"{r['ratio']:.2f}x" if r["ratio"] is not None else "-",
                      _ms(a["p50_ms"]), _ms(b["p50_ms"]), _ms(a["p99_ms"]), _ms(b["p99_ms"])])
-    widths = [max(len(str(x)) for x in col) for col in zip(header, *body)]
-
-    def line(cells):
-        return "| " + " | ".join(str(c).ljust(w) if i == 0 else str(c).rjust(w)
-                                 for i, (c, w) in enumerate(zip(cells, widths))) + " |"
-
-    out = [line(header), "|" + "|".join("-" * (w + 2) for w in widths) + "|"]
-    out += [line(cells) for cells in body]
+    out = _grid(header, body)
     out.append(f"medians of {repeats} run(s) per row; ±: (max - min) / median of ops/s across "
                "the runs; latencies in ms")
     errors = [(r["title"], side, r[side]["errors"]) for r in rows for side in ("raftor", "etcd")
               if r[side]["errors"]]
     for title, side, n in errors:
         out.append(f"errors: {side}, {title}: {n}")
+    return "\n".join(out)
+
+
+def cpu_table(rows):
+    """Where the CPU went: microseconds per operation in the three servers together and in
+    the load driver, and the cores each kept busy (medians of the runs)."""
+    def us(x):
+        return "-" if x is None else f"{x:,.0f}"
+
+    def cores(x):
+        return "-" if x is None else f"{x:.2f}"
+
+    header = ["CPU per op (us) / cores busy", "raftor servers", "etcd servers", "raftor driver",
+              "etcd driver", "raftor cores", "etcd cores"]
+    body = []
+    for r in rows:
+        a, b = r["raftor"], r["etcd"]
+        busy = [None if x["server_cores"] is None or x["driver_cores"] is None
+                else x["server_cores"] + x["driver_cores"] for x in (a, b)]
+        body.append([r["title"], us(a["server_cpu_us_per_op"]), us(b["server_cpu_us_per_op"]),
+                     us(a["driver_cpu_us_per_op"]), us(b["driver_cpu_us_per_op"]),
+                     cores(busy[0]), cores(busy[1])])
+    out = _grid(header, body)
+    out.append("servers: the three nodes/members together; cores: servers + driver, of the "
+               "machine's total (other users' load not included)")
     return "\n".join(out)
 
 

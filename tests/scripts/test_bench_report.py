@@ -10,9 +10,12 @@ import report  # noqa: E402
 import workloads as wl  # noqa: E402
 
 
-def sample(ops, p50=1.0, p99=5.0, errors=0):
-    return {"ops_per_second": ops, "p50_ms": p50, "p99_ms": p99, "p999_ms": p99 * 2,
-            "errors": errors}
+def sample(ops, p50=1.0, p99=5.0, errors=0, seconds=2.0, server_cpu=None, driver_cpu=None):
+    s = {"ops_per_second": ops, "ok": int(ops * seconds), "seconds": seconds, "p50_ms": p50,
+         "p99_ms": p99, "p999_ms": p99 * 2, "errors": errors}
+    if server_cpu is not None:
+        s["server_cpu_s"], s["driver_cpu_s"] = server_cpu, driver_cpu
+    return s
 
 
 def row(name, raftor, etcd):
@@ -39,6 +42,26 @@ class SummarizeTest(unittest.TestCase):
         r = row("get-1", [sample(100)], [sample(0)])
         self.assertIsNone(r["ratio"])
         self.assertIn("| linearizable get, 1", report.table([r], 1))
+
+
+class CpuTest(unittest.TestCase):
+    def test_cpu_per_operation_and_cores(self):
+        # 1000 ops/s for 2 s = 2000 ops; 1 CPU second in the servers = 500 us per op.
+        r = row("put-64", [sample(1000, server_cpu=1.0, driver_cpu=0.5)],
+                [sample(500, server_cpu=2.0, driver_cpu=0.1)])
+        self.assertAlmostEqual(r["raftor"]["server_cpu_us_per_op"], 500)
+        self.assertAlmostEqual(r["raftor"]["driver_cpu_us_per_op"], 250)
+        self.assertAlmostEqual(r["etcd"]["server_cpu_us_per_op"], 2000)
+        self.assertAlmostEqual(r["raftor"]["server_cores"], 0.5)
+        text = report.cpu_table([r])
+        self.assertIn("| put, 64 in flight", text)
+        self.assertIn("0.75", text)  # raftor: 0.5 + 0.25 cores
+        self.assertIn("2,000", text)
+
+    def test_no_cpu_figures_print_dashes(self):
+        r = row("put-1", [sample(10)], [sample(10)])
+        self.assertIsNone(r["raftor"]["server_cpu_us_per_op"])
+        self.assertIn(" - ", report.cpu_table([r]))
 
 
 class TargetsTest(unittest.TestCase):
