@@ -62,7 +62,7 @@ def machine_info():
             model = next((ln.split(":", 1)[1].strip() for ln in f if ln.startswith("model name")), "")
     except OSError:
         pass
-    rev = subprocess.run(["git", "-C", ROOT, "rev-parse", "--short", "HEAD"],
+    rev = subprocess.run(["git", "-C", ROOT, "describe", "--always", "--dirty"],
                          capture_output=True, text=True).stdout.strip()
     return {"nproc": os.cpu_count(), "cpu": model, "kernel": platform.release(),
             "memory_gib": round(os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES") / 2**30, 1),
@@ -122,14 +122,20 @@ def main():
                 # Alternate which system goes first, so a drift in the machine's load (other
                 # builds) does not always land on the same one.
                 order = (raftor, etcd) if (rep + chosen.index(w)) % 2 == 0 else (etcd, raftor)
-                for side in order:
+                for side, other in (order, order[::-1]):
                     n += 1
-                    load = os.getloadavg()[0]
-                    server0 = cpu.processes_cpu_seconds(side.server_pids())
-                    driver0 = cpu.children_cpu_seconds()
-                    s = side.run(w, seconds_arg)
-                    s["server_cpu_s"] = cpu.processes_cpu_seconds(side.server_pids()) - server0
-                    s["driver_cpu_s"] = cpu.children_cpu_seconds() - driver0
+                    # The idle system is stopped (SIGSTOP) while the other one runs.
+                    other.pause()
+                    try:
+                        side.prepare()
+                        load = os.getloadavg()[0]
+                        server0 = cpu.processes_cpu_seconds(side.server_pids())
+                        driver0 = cpu.children_cpu_seconds()
+                        s = side.run(w, seconds_arg)
+                        s["server_cpu_s"] = cpu.processes_cpu_seconds(side.server_pids()) - server0
+                        s["driver_cpu_s"] = cpu.children_cpu_seconds() - driver0
+                    finally:
+                        other.resume()
                     s["repeat"] = rep + 1
                     s["load_average_1m_before"] = load
                     samples[w.name][side.name].append(s)
@@ -140,6 +146,10 @@ def main():
         rows = [report.summarize(w, samples[w.name]["raftor"], samples[w.name]["etcd"])
                 for w in chosen]
         info["load_average_after"] = os.getloadavg()
+        raftor_info = raftor.describe()
+        if raftor_info["leader_at_end"] != raftor_info["leader"]:
+            log(f"raftor's leader moved during the runs: node {raftor_info['leader']} -> "
+                f"{raftor_info['leader_at_end']}")
         table = report.table(rows, args.repeats)
         print()
         print(f"raftor vs etcd, {info['nproc']} cores, {seconds_arg} s per run, "
@@ -160,7 +170,7 @@ def main():
                "settings": {"duration_s": seconds, "repeats": args.repeats,
                             "key_space": wl.KEY_SPACE, "key_size": wl.KEY_SIZE,
                             "value_size": wl.VALUE_SIZE},
-               "raftor": raftor.describe(), "etcd": etcd.describe(),
+               "raftor": raftor_info, "etcd": etcd.describe(),
                "rows": rows, "samples": samples,
                "targets": [{"target": d, "met": m, "detail": t}
                            for d, m, t in report.targets(rows)],

@@ -10,6 +10,7 @@ Processes are started with the integration harness's spawn(), so they die with t
 import json
 import os
 import shutil
+import signal
 import subprocess
 import time
 import urllib.request
@@ -89,6 +90,15 @@ class EtcdSide:
             time.sleep(0.2)
         raise RuntimeError(f"etcd has no leader after {timeout} s: {last}")
 
+    def pause(self):
+        """SIGSTOP every member while raftor runs (see RaftorSide.pause)."""
+        for p in self.procs:
+            os.kill(p.pid, signal.SIGSTOP)
+
+    def resume(self):
+        for p in self.procs:
+            os.kill(p.pid, signal.SIGCONT)
+
     def server_pids(self):
         return [p.pid for p in self.procs]
 
@@ -117,6 +127,14 @@ class EtcdSide:
         got = self._post("/v3/kv/range", {"key": wl.b64(wl.key_name(wl.KEY_SPACE - 1))})
         if got.get("count") != "1":
             raise RuntimeError(f"etcd prefill: the last key is missing: {got}")
+
+    def prepare(self):
+        """Before a run: wrk talks to one member, so find the leader again (a pause or the
+        machine's load could have moved it)."""
+        leader = self._wait_leader()
+        if leader != self.leader:
+            print(f"etcd's leader moved: {self.leader} -> {leader}", flush=True)
+        self.leader = leader
 
     def run(self, workload, seconds):
         env = dict(os.environ, OP=workload.etcd_op, KEYS_FILE=self.keys_file,

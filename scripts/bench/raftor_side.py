@@ -33,6 +33,20 @@ class RaftorSide:
         self.work_dir = work_dir
         self.leader = self.cluster.wait_leader()
 
+    def pause(self):
+        """SIGSTOP every node: an idle raftor cluster still costs CPU (ticks, heartbeats)
+        that would be taken from etcd's runs. All nodes stop and resume together, and Raft's
+        timers count ticks, so no election follows."""
+        for i in self.cluster.nodes:
+            self.cluster.pause(i)
+
+    def resume(self):
+        for i in self.cluster.nodes:
+            self.cluster.resume(i)
+
+    def prepare(self):
+        """Before a run: nothing; raftor's clients find the leader themselves."""
+
     def server_pids(self):
         return [n.proc.pid for n in self.cluster.nodes.values() if n.proc is not None]
 
@@ -40,6 +54,7 @@ class RaftorSide:
         return {"nodes": 3, "log": "RocksDB, fsync before acknowledging", "state_machine": "rocksdb",
                 "tick_ms": TICK_MS, "heartbeat_ms": HEARTBEAT_MS, "election_timeout_ms": ELECTION_MS,
                 "lease_ms": LEASE_MS, "leader": self.leader,
+                "leader_at_end": self.cluster.current_leader(),
                 "driver": "raftor-bench (one thread and one raftor Client per client, CAF 0.17)"}
 
     def _bench(self, extra, seconds_limit):
