@@ -6,7 +6,7 @@ JOBS       ?= $(shell nproc)
 CMAKE_ARGS ?=
 CTEST       = ctest --test-dir $(BUILD) --output-on-failure --timeout 600 -j $(JOBS)
 
-.PHONY: all setup configure build test integration chaos run example perf soak bench-storage bench-raft bench-dedup asan tsan install clean
+.PHONY: all setup configure build test integration chaos run example perf soak bench bench-storage bench-raft bench-dedup asan tsan install clean
 
 all: build
 
@@ -46,6 +46,16 @@ example: build
 # The StateMachineTestSuite's performance cases (label perf).
 perf: build
 	@$(CTEST) -L perf -j 1
+
+# raftor and etcd side by side on this machine: 3 raftor-node processes and 3 etcd members
+# (Debian's etcd-server, installed by scripts/setup-bench.sh for this target only) on
+# loopback, the same workloads alternated between them, medians of REPEATS runs of DURATION
+# seconds, one table with the raftor/etcd ratio per row; JSON in $(BUILD)/bench/results.json.
+# About 4-5 minutes with the defaults: make bench [DURATION=6] [REPEATS=3] [WORKLOADS=put-64,get-64]
+bench: build
+	@scripts/setup-bench.sh
+	@python3 scripts/bench/bench.py --build $(BUILD) --duration $(or $(DURATION),6) \
+	  --repeats $(or $(REPEATS),3) $(if $(WORKLOADS),--workloads $(WORKLOADS))
 
 # Google Benchmark targets for the storage layer.
 bench-storage: build

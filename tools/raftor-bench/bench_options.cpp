@@ -34,6 +34,10 @@ Result<std::variant<BenchOptions, HelpRequested>> parse_bench_options(int argc, 
   app.add_option("--endpoints", endpoints, "ID@HOST:PORT,... (default: $RAFTOR_ENDPOINTS)");
   app.add_option("--clients", o.clients, "concurrent clients (requests in flight)")
       ->check(CLI::Range(1u, 4096u));
+  app.add_option("--conns", o.connections,
+                 "connections to each node: the clients are spread over this many actor "
+                 "systems (CAF shares one connection per node within a system)")
+      ->check(CLI::Range(1u, 256u));
   app.add_option("--requests", o.requests, "total requests (default: run for --duration)");
   app.add_option("--duration", seconds, "seconds to run when --requests is not given");
   app.add_option("--op", op, "put | get (linearizable) | lease-get | eventual-get | cas | mix")
@@ -43,6 +47,9 @@ Result<std::variant<BenchOptions, HelpRequested>> parse_bench_options(int argc, 
   app.add_option("--key-space", o.key_space, "distinct keys")->check(CLI::Range(1ull, 1ull << 40));
   app.add_option("--key-size", o.key_size, "bytes per key")->check(CLI::Range(8ul, 4096ul));
   app.add_option("--value-size", o.value_size, "bytes per value")->check(CLI::Range(1ul, 1ul << 24));
+  app.add_flag("--sequential-keys", o.sequential_keys,
+               "keys in order 0, 1, 2, ... across all clients (wrapping at --key-space), "
+               "instead of random: --op put --sequential-keys --requests N fills N keys");
   app.add_option("--timeout-ms", timeout_ms, "per request to one node");
   app.add_option("--deadline-ms", deadline_ms, "per operation, leader discovery and retries included");
   app.add_option("--json", o.json_path, "write the results to this JSON file");
@@ -67,6 +74,9 @@ Result<std::variant<BenchOptions, HelpRequested>> parse_bench_options(int argc, 
   auto parsed = ctl::parse_endpoints(endpoints);  // the same syntax as raftorctl
   if (!parsed) return parsed.error();
   o.endpoints = std::move(parsed).value();
+  if (o.connections > o.clients) {
+    return make_error(ErrorCode::invalid_argument, "--conns must not exceed --clients");
+  }
   static const std::map<std::string, Operation> ops = {
       {"put", Operation::put}, {"get", Operation::get}, {"lease-get", Operation::lease_get},
       {"eventual-get", Operation::eventual_get}, {"cas", Operation::cas}, {"mix", Operation::mix}};

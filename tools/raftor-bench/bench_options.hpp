@@ -17,11 +17,14 @@ enum class Operation { put, get, lease_get, eventual_get, cas, mix };
 struct BenchOptions {
   std::vector<client::Endpoint> endpoints;
   unsigned clients = 1;             // concurrent clients, each with one request in flight
+  unsigned connections = 1;         // actor systems the clients are spread over: CAF keeps
+                                    // one connection per system and node
   std::uint64_t requests = 0;       // total; 0 = run for `duration`
   std::chrono::milliseconds duration{5000};
   std::uint64_t key_space = 10'000;
   std::size_t key_size = 16;
   std::size_t value_size = 256;
+  bool sequential_keys = false;     // keys 0, 1, 2, ... (wrapping) instead of random: prefills
   Operation operation = Operation::put;
   unsigned read_percent = 50;       // mix: share of linearizable gets
   std::chrono::milliseconds request_timeout{2000};

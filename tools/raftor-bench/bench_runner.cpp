@@ -90,11 +90,12 @@ double percentile(const std::vector<std::uint32_t>& sorted, double p) {
 
 }  // namespace
 
-BenchResult run_bench(caf::actor_system& system, const BenchOptions& o) {
+BenchResult run_bench(const std::vector<caf::actor_system*>& systems, const BenchOptions& o) {
   std::vector<Worker> workers(o.clients);
   std::atomic<std::uint64_t> issued{0};
   std::atomic<std::uint64_t> done{0};
   std::atomic<bool> stop{false};
+  std::atomic<std::uint64_t> next_key{0};  // --sequential-keys
   const bool record = !o.history_path.empty();
   const auto start = Clock::now();
   const auto until = start + o.duration;
@@ -104,7 +105,7 @@ BenchResult run_bench(caf::actor_system& system, const BenchOptions& o) {
     client::ClientOptions copts;
     copts.request_timeout = o.request_timeout;
     copts.deadline = o.deadline;
-    client::Client cl(system, o.endpoints, copts);
+    client::Client cl(*systems[w % systems.size()], o.endpoints, copts);
     std::mt19937_64 rng(0x9e3779b97f4a7c15ULL * (w + 1));
     std::uint64_t written = 0;
     while (!stop.load(std::memory_order_relaxed)) {
@@ -113,7 +114,9 @@ BenchResult run_bench(caf::actor_system& system, const BenchOptions& o) {
       } else if (Clock::now() >= until) {
         break;
       }
-      const std::string key = make_key(rng() % o.key_space, o.key_size);
+      const std::uint64_t key_number =
+          o.sequential_keys ? next_key.fetch_add(1, std::memory_order_relaxed) : rng();
+      const std::string key = make_key(key_number % o.key_space, o.key_size);
       Operation op = o.operation;
       if (op == Operation::mix) op = (rng() % 100 < o.read_percent) ? Operation::get : Operation::put;
       Event invoke{w, "invoke", "put", key, std::nullopt, false, std::nullopt, false, std::nullopt, 0};
@@ -235,10 +238,11 @@ BenchResult run_bench(caf::actor_system& system, const BenchOptions& o) {
 std::string summary_text(const BenchOptions& o, const BenchResult& r) {
   char buf[512];
   std::snprintf(buf, sizeof buf,
-                "%s, %u clients, %zu-byte values: %" PRIu64 " ok, %" PRIu64
+                "%s, %u clients on %u connection(s), %zu-byte values: %" PRIu64 " ok, %" PRIu64
                 " errors in %.2f s = %.0f ops/s\n"
                 "latency ms: p50 %.2f  p90 %.2f  p99 %.2f  p99.9 %.2f  max %.2f  mean %.2f\n",
-                to_string(o.operation), o.clients, o.value_size, r.ok, r.errors, r.seconds,
+                to_string(o.operation), o.clients, o.connections, o.value_size, r.ok, r.errors,
+                r.seconds,
                 r.ops_per_second, r.latency.p50_ms, r.latency.p90_ms, r.latency.p99_ms,
                 r.latency.p999_ms, r.latency.max_ms, r.latency.mean_ms);
   std::string out = buf;
@@ -249,14 +253,19 @@ std::string summary_text(const BenchOptions& o, const BenchResult& r) {
 std::string summary_json(const BenchOptions& o, const BenchResult& r) {
   char buf[1024];
   std::snprintf(buf, sizeof buf,
-                "{\"op\":\"%s\",\"clients\":%u,\"value_size\":%zu,\"ok\":%" PRIu64
-                ",\"errors\":%" PRIu64 ",\"seconds\":%.3f,\"ops_per_second\":%.1f,"
+                "{\"op\":\"%s\",\"clients\":%u,\"connections\":%u,\"key_space\":%" PRIu64
+                ",\"key_size\":%zu,\"value_size\":%zu,\"sequential_keys\":%s,"
+                "\"read_percent\":%u,\"ok\":%" PRIu64 ",\"errors\":%" PRIu64
+                ",\"seconds\":%.3f,\"ops_per_second\":%.1f,"
                 "\"latency_ms\":{\"p50\":%.3f,\"p90\":%.3f,\"p99\":%.3f,\"p999\":%.3f,"
-                "\"max\":%.3f,\"mean\":%.3f}}",
-                to_string(o.operation), o.clients, o.value_size, r.ok, r.errors, r.seconds,
+                "\"max\":%.3f,\"mean\":%.3f}",
+                to_string(o.operation), o.clients, o.connections, o.key_space, o.key_size,
+                o.value_size, o.sequential_keys ? "true" : "false", o.read_percent, r.ok, r.errors, r.seconds,
                 r.ops_per_second, r.latency.p50_ms, r.latency.p90_ms, r.latency.p99_ms,
                 r.latency.p999_ms, r.latency.max_ms, r.latency.mean_ms);
-  return buf;
+  std::string out = buf;
+  if (!r.first_error.empty()) out += ",\"first_error\":" + json_string(r.first_error);
+  return out + "}";
 }
 
 }  // namespace raftor::bench

@@ -7,6 +7,7 @@
 
 #include <cstdint>
 #include <string>
+#include <vector>
 
 #include "bench_options.hpp"
 
@@ -25,7 +26,8 @@ struct BenchResult {
   std::string first_error;
 };
 
-BenchResult run_bench(caf::actor_system& system, const BenchOptions& options);
+// Client i runs on systems[i % systems.size()] (options.connections of them).
+BenchResult run_bench(const std::vector<caf::actor_system*>& systems, const BenchOptions& options);
 
 std::string summary_text(const BenchOptions& options, const BenchResult& result);
 std::string summary_json(const BenchOptions& options, const BenchResult& result);
