@@ -181,6 +181,7 @@ class Workload:
         self.started = None
         self.history_path = os.path.join(self.dir, "history.jsonl")
         self.result = {}
+        self.final = {}
 
     def start(self):
         self.started = time.monotonic()
@@ -238,6 +239,7 @@ class Workload:
         with open(self.history_path, "w") as f:
             for e in events:
                 f.write(json.dumps(e) + "\n")
+        self.final = final  # {key: value read at the end}, e.g. to compare nodes with
         lost, lost_details = lost_writes(ops, final)
         rc, lin = run_lincheck(self.cluster, self.history_path)
         counts = {t: sum(1 for op in ops if op["type"] == t) for t in ("ok", "fail", "info")}
