@@ -317,6 +317,15 @@ class SetWorkload:
     def acked(self):
         return sum(1 for a in self.attempts if a[3] == "ok")
 
+    def wait_acked(self, count, timeout):
+        """Whether `count` adds were acknowledged within `timeout` seconds."""
+        deadline = time.monotonic() + timeout
+        while self.acked() < count:
+            if time.monotonic() > deadline or self.error:
+                return False
+            time.sleep(0.02)
+        return True
+
     def stop(self):
         self._stop.set()
         if self._thread:
