@@ -73,6 +73,11 @@ class Appender:
         raise CheckFailed(f"{self.key}: could not append {element} in 5 tries: {r}")
 
 
+class RoundSkipped(Exception):
+    """The setup of a round did not happen as planned (e.g. an election, on a loaded machine,
+    moved the leader before the cut): the round tests nothing and is done again."""
+
+
 def wait_holding(c, nodes, index, timeout=5):
     """Waits until each of `nodes` has entries up to `index` in its log."""
     deadline = time.monotonic() + timeout
@@ -82,17 +87,18 @@ def wait_holding(c, nodes, index, timeout=5):
         if all(s and s["last_index"] >= index for s in st.values()):
             return st
         time.sleep(0.02)
-    raise HarnessError(f"followers {nodes} did not receive the entries up to {index}: {st}")
+    raise RoundSkipped(f"nodes {nodes} do not hold the entries up to {index}: {st}")
 
 
-def one_round(c, rnd, putters, appenders, history):
+def one_round(c, rnd, tag, putters, appenders, history):
+    """Round `rnd`; `tag` makes its values unique (a round done again gets a new one)."""
     old = c.wait_leader()
     followers = [i for i in c.nodes if i != old]
     # Warm up: every client's cached leader is `old`, so its next write goes there first.
     for k, p in enumerate(putters):
-        check(p.put(f"reg-{k}", f"w{rnd}-{k}").get("ok"), "warm-up put failed")
+        check(p.put(f"reg-{k}", f"w{tag}-{k}").get("ok"), "warm-up put failed")
     for a in appenders:
-        a.append(f"w{rnd}-{a.key}")
+        a.append(f"w{tag}-{a.key}")
     base = c.node_status(old)["last_index"]
 
     for f in followers:
@@ -101,19 +107,27 @@ def one_round(c, rnd, putters, appenders, history):
           f"{len(putters) + len(appenders)} writes to the leader")
     results = {}
 
-    def put(k, p):
-        results[("put", k)] = p.put(f"reg-{k}", f"a{rnd}-{k}")
+    def run(name, call):
+        try:
+            results[name] = call()
+        except Exception as e:  # noqa: BLE001 - re-raised by the main thread
+            results[name] = e
 
-    def append(a):
-        results[("append", a.key)] = a.append(f"e{rnd}")
-
-    threads = [threading.Thread(target=put, args=(k, p)) for k, p in enumerate(putters)]
-    threads += [threading.Thread(target=append, args=(a,)) for a in appenders]
+    threads = [threading.Thread(target=run, args=(("put", f"reg-{k}"), lambda k=k, p=p: p.put(
+        f"reg-{k}", f"a{tag}-{k}"))) for k, p in enumerate(putters)]
+    threads += [threading.Thread(target=run, args=(("append", a.key), lambda a=a: a.append(
+        f"e{tag}"))) for a in appenders]
     for t in threads:
         t.start()
     writes = len(threads)
-    st = wait_holding(c, [old], base + writes)  # the leader appended them all ...
-    wait_holding(c, followers, st[old]["last_index"])  # ... and the followers too
+    try:
+        st = wait_holding(c, [old], base + writes)  # the leader appended them all ...
+        wait_holding(c, followers, st[old]["last_index"])  # ... and the followers too
+    except RoundSkipped:
+        c.net.heal()
+        for t in threads:
+            t.join()
+        raise
     c.pause(old)
     t0 = time.monotonic()
     c.log(f"round {rnd}: followers hold entries up to {st[old]['last_index']}; "
@@ -127,16 +141,18 @@ def one_round(c, rnd, putters, appenders, history):
         for k in range(len(putters)):
             r = other.get(f"reg-{k}")
             check(r.get("ok"), f"read of reg-{k} through the new leader failed: {r}")
-            if r["value"] != f"a{rnd}-{k}":
+            if r["value"] != f"a{tag}-{k}":
                 raise HarnessError(
                     f"round {rnd}: reg-{k} is {r['value']!r}: the first attempt was not "
                     f"committed by the new leader, so this round tests no retry")
-            check(other.put(f"reg-{k}", f"b{rnd}-{k}").get("ok"), "overwrite failed")
+            check(other.put(f"reg-{k}", f"b{tag}-{k}").get("ok"), "overwrite failed")
         before_retry = time.monotonic() - t0
         for t in threads:
             t.join()
         retried = 0
         for (kind, name), r in sorted(results.items()):
+            if isinstance(r, Exception):
+                raise r
             to = r.get("proposed_to", [])
             check(r.get("ok"), f"round {rnd}: {kind} {name} failed: {r}")
             if not (to and to[0] == old and to[-1] == new and len(to) >= 2):
@@ -149,9 +165,9 @@ def one_round(c, rnd, putters, appenders, history):
                                         f"applied again after the first attempt: {r}")
         for k in range(len(putters)):
             r = other.get(f"reg-{k}")
-            check(r.get("ok") and r["value"] == f"b{rnd}-{k}",
+            check(r.get("ok") and r["value"] == f"b{tag}-{k}",
                   f"round {rnd}: reg-{k} is {r.get('value')!r} after the retry, expected "
-                  f"b{rnd}-{k}: the retried put a{rnd}-{k} was applied a second time")
+                  f"b{tag}-{k}: the retried put a{tag}-{k} was applied a second time")
     c.log(f"round {rnd}: {retried} writes retried on node {new}, each applied once "
           f"(overwrites done {before_retry:.2f} s after the SIGSTOP, before the retries)")
     c.resume(old)
@@ -170,8 +186,18 @@ def body(ctx):
         try:
             for a in appenders:
                 a.init()
-            retried = sum(one_round(c, rnd, putters, appenders, history)
-                          for rnd in range(1, ctx.args.rounds + 1))
+            retried, rnd, skipped = 0, 0, 0
+            while rnd < ctx.args.rounds:
+                try:
+                    retried += one_round(c, rnd + 1, f"{rnd + 1}.{skipped}", putters, appenders,
+                                         history)
+                    rnd += 1
+                except RoundSkipped as e:
+                    skipped += 1
+                    c.log(f"round {rnd + 1} skipped, done again: {e}")
+                    if skipped > ctx.args.rounds:
+                        raise HarnessError(f"{skipped} rounds skipped: {e}")
+                    c.wait_leader(timeout=15)
             try:
                 c.wait_converged(timeout=30)
             except HarnessError as e:
