@@ -459,6 +459,19 @@ class Cluster:
     def node_status(self, i, timeout_ms=3000):
         return self.status([i], timeout_ms)[i]
 
+    def answered_status(self, i, tries=3, timeout_ms=3000):
+        """Node i's status, asking up to `tries` times: a node that is up but busy (a loaded
+        machine, a middleman handshaking) can miss one 3 s deadline. Each miss is logged;
+        HarnessError when every try went unanswered."""
+        for attempt in range(1, tries + 1):
+            st = self.node_status(i, timeout_ms)
+            if st:
+                return st
+            self.log(f"status of node {i} unanswered within {timeout_ms} ms "
+                     f"(try {attempt} of {tries})")
+        raise HarnessError(f"node {i} answered none of {tries} status requests "
+                           f"({timeout_ms} ms each); its log:\n{self.nodes[i].log_tail()}")
+
     def leaders(self, ids=None):
         """{id: term} of nodes that say they lead (among the running, unpaused ones)."""
         ids = ids or self.running_ids()

@@ -60,7 +60,7 @@ def body(ctx):
             check(kv.put(probe_key, "before").get("ok"), "put before the partition failed")
         time.sleep(2)
         old = c.wait_leader()
-        term = c.node_status(old)["term"]
+        term = c.answered_status(old)["term"]
         followers = [i for i in c.nodes if i != old]
         minority = [old] + followers[:(n - 1) // 2 - 1]   # alone of 3, with one of 5
         majority = [i for i in c.nodes if i not in minority]
@@ -83,7 +83,7 @@ def body(ctx):
         except HarnessError as e:
             raise CheckFailed(f"the majority {majority} elected no leader: {e}")
         elected = time.monotonic() - t0
-        new_term = c.node_status(new)["term"]
+        new_term = c.answered_status(new)["term"]
         c.log(f"majority leader {new} in term {new_term} {elected:.2f} s after the partition")
         check(new in majority and new_term > term, f"leader {new} term {new_term}")
 
@@ -116,7 +116,7 @@ def body(ctx):
         check(all(s and s["role"] != "leader" for s in st.values()),
               f"a minority node leads during the partition: {st}")
 
-        commit = c.node_status(new)["commit"]
+        commit = c.answered_status(new)["commit"]
         c.log(f"heal (majority commit index {commit})")
         c.net.heal()
         t1 = time.monotonic()

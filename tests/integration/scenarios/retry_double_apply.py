@@ -99,7 +99,7 @@ def one_round(c, rnd, tag, putters, appenders, history):
         check(p.put(f"reg-{k}", f"w{tag}-{k}").get("ok"), "warm-up put failed")
     for a in appenders:
         a.append(f"w{tag}-{a.key}")
-    base = c.node_status(old)["last_index"]
+    base = c.answered_status(old)["last_index"]
 
     for f in followers:
         c.net.cut_one_way(f, old)
