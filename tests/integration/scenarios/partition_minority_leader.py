@@ -18,6 +18,9 @@ from harness import (CheckFailed, HarnessError, KvClient, SetWorkload, Workload,
 def add_arguments(p):
     p.add_argument("--nodes", type=int, default=3, help="cluster size, 3 or 5 (default 3)")
     p.add_argument("--hold", type=float, default=4.0, help="seconds of partition (default 4)")
+    p.add_argument("--lease-ms", type=int, default=0,
+                   help="leader lease (raft.lease_duration_ms); with one, a lease read at the "
+                        "old leader after the new one was elected must fail too (default 0)")
 
 
 def old_leader_client(c, old, key):
@@ -27,10 +30,10 @@ def old_leader_client(c, old, key):
     return kv
 
 
-def read_old_leader(kv, key, out):
-    """A linearizable read at the old leader: it must fail, never return a value."""
+def read_old_leader(kv, key, out, consistency="linearizable"):
+    """A read at the old leader: it must fail, never return a value."""
     t0 = time.monotonic()
-    out.append((kv.get(key), time.monotonic() - t0))
+    out.append((kv.get(key, consistency=consistency), time.monotonic() - t0))
     kv.close()
 
 
@@ -50,8 +53,10 @@ def wait_stepped_down(c, nodes, limit):
 def body(ctx):
     n = ctx.args.nodes
     check(n in (3, 5), "--nodes must be 3 or 5")
-    with ctx.cluster(n, netlab=True, name=f"partition{n}") as c:
-        c.log(f"netlab mode: {c.network_mode}")
+    lease = ["--raft-lease-duration-ms", str(ctx.args.lease_ms)] if ctx.args.lease_ms else []
+    with ctx.cluster(n, netlab=True, name=f"partition{n}", extra_args=lease) as c:
+        c.log(f"netlab mode: {c.network_mode}; leader lease "
+              f"{ctx.args.lease_ms or 'off'}{' ms' if ctx.args.lease_ms else ''}")
         election_s = c.election_ms / 1000
         wl = Workload(c, duration=ctx.args.hold + 8).start()
         sw = SetWorkload(c).start()
@@ -62,9 +67,9 @@ def body(ctx):
         old = c.wait_leader()
         term = c.answered_status(old)["term"]
         followers = [i for i in c.nodes if i != old]
-        minority = [old] + followers[:(n - 1) // 2 - 1]   # alone of 3, with one of 5
+        minority = sorted([old] + followers[:(n - 1) // 2 - 1])  # alone of 3, with one of 5
         majority = [i for i in c.nodes if i not in minority]
-        early_kv, late_kv = (old_leader_client(c, old, probe_key) for _ in range(2))
+        early_kv, late_kv, lease_kv = (old_leader_client(c, old, probe_key) for _ in range(3))
         c.log(f"partition {minority} | {majority}: leader {old} (term {term}) in the minority")
         c.net.partition([minority, majority])
         t0 = time.monotonic()
@@ -87,9 +92,16 @@ def body(ctx):
         c.log(f"majority leader {new} in term {new_term} {elected:.2f} s after the partition")
         check(new in majority and new_term > term, f"leader {new} term {new_term}")
 
-        late = []   # and one after the step-down, while the majority writes
-        late_reader = threading.Thread(target=read_old_leader, args=(late_kv, probe_key, late))
-        late_reader.start()
+        # And after the new leader was elected, while the majority writes: a linearizable
+        # read, and a lease read (its lease must have expired before anyone else could lead,
+        # thesis §6.4.1; without a lease it is a linearizable read).
+        late, lease_late = [], []
+        late_readers = [
+            threading.Thread(target=read_old_leader, args=(late_kv, probe_key, late)),
+            threading.Thread(target=read_old_leader,
+                             args=(lease_kv, probe_key, lease_late, "lease"))]
+        for t in late_readers:
+            t.start()
 
         # The majority keeps acknowledging writes for the rest of the partition.
         acked_before, writes = sw.acked(), 0
@@ -104,17 +116,18 @@ def body(ctx):
               "the set workload (a client of all nodes) got no acknowledgement within 6 s of "
               "the election")
         set_acked = sw.acked() - acked_before
-        reader.join()
-        late_reader.join()
-        for label, ((r, took),) in (("at once", early), ("after the step-down", late)):
-            c.log(f"linearizable read at the old leader {label}: {r} after {took:.2f} s")
-            check(not r.get("ok"), f"the isolated old leader {old} answered a linearizable read "
-                                   f"{label}: {r}")
+        for t in [reader] + late_readers:
+            t.join()
+        for label, ((r, took),) in (("linearizable read at once", early),
+                                    ("linearizable read after the election", late),
+                                    ("lease read after the election", lease_late)):
+            c.log(f"{label} at the old leader: {r} after {took:.2f} s")
+            check(not r.get("ok"), f"the isolated old leader {old} answered a {label}: {r}")
         c.log(f"during the partition the majority acknowledged {writes} probe writes and "
               f"{set_acked} set adds")
-        st = c.status(minority)
-        check(all(s and s["role"] != "leader" for s in st.values()),
-              f"a minority node leads during the partition: {st}")
+        for i in minority:
+            st = c.answered_status(i)
+            check(st["role"] != "leader", f"minority node {i} leads during the partition: {st}")
 
         commit = c.answered_status(new)["commit"]
         c.log(f"heal (majority commit index {commit})")
@@ -155,7 +168,7 @@ def body(ctx):
                           f"node {i} holds {got} for {key}, expected {value!r}")
         c.log(f"all {n} nodes hold the same {len(expected)} sampled values")
         return (f"{n} nodes, {c.network_mode} mode: old leader {old} stepped down "
-                f"{down:.2f} s after the partition, refused linearizable reads; majority "
+                f"{down:.2f} s after the partition, refused linearizable{' and lease' if ctx.args.lease_ms else ''} reads; majority "
                 f"leader {new} after {elected:.2f} s, {writes} writes acknowledged during the "
                 f"partition; minority caught up {healed:.2f} s after heal; {r['ops']} ops linearizable, "
                 f"lost {r['lost']}; set lost {s['lost']} dup {s['duplicated']}")
