@@ -12,7 +12,7 @@ import time
 
 import _common  # noqa: F401
 from harness import (CheckFailed, HarnessError, KvClient, SetWorkload, Workload, check,
-                     run_scenario)
+                     join_within, run_scenario)
 
 
 def add_arguments(p):
@@ -77,7 +77,8 @@ def body(ctx):
         # Sent at once, before the old leader can know it lost its quorum: ReadIndex must wait
         # for a majority's acknowledgement (thesis §6.4), which never comes.
         early = []
-        reader = threading.Thread(target=read_old_leader, args=(early_kv, probe_key, early))
+        reader = threading.Thread(target=read_old_leader, args=(early_kv, probe_key, early),
+                                  name="early read", daemon=True)
         reader.start()
 
         down, st = wait_stepped_down(c, minority, limit=10 * election_s + 2)
@@ -97,8 +98,9 @@ def body(ctx):
         # thesis §6.4.1; without a lease it is a linearizable read).
         late, lease_late = [], []
         late_readers = [
-            threading.Thread(target=read_old_leader, args=(late_kv, probe_key, late)),
-            threading.Thread(target=read_old_leader,
+            threading.Thread(target=read_old_leader, args=(late_kv, probe_key, late),
+                             name="late read", daemon=True),
+            threading.Thread(target=read_old_leader, name="lease read", daemon=True,
                              args=(lease_kv, probe_key, lease_late, "lease"))]
         for t in late_readers:
             t.start()
@@ -116,8 +118,7 @@ def body(ctx):
               "the set workload (a client of all nodes) got no acknowledgement within 6 s of "
               "the election")
         set_acked = sw.acked() - acked_before
-        for t in [reader] + late_readers:
-            t.join()
+        join_within([reader] + late_readers, 20, "reads at the old leader (2.5 s deadline)")
         for label, ((r, took),) in (("linearizable read at once", early),
                                     ("linearizable read after the election", late),
                                     ("lease read after the election", lease_late)):

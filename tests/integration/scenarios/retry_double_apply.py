@@ -26,11 +26,14 @@ import threading
 import time
 
 import _common  # noqa: F401
-from harness import (CheckFailed, HarnessError, History, RecordedClient, check, run_scenario)
+from harness import (CheckFailed, HarnessError, History, RecordedClient, check, join_within,
+                     run_scenario)
 
 # The frozen leader holds the first attempts this long before the clients retry: long enough
 # for the election, the commit of the first attempts and the overwrites (about 1-2 s).
 RETRY_AFTER_MS = 4000
+# A round's writes are done in about RETRY_AFTER_MS; each kvbatch call has a 20 s deadline.
+WRITES_WITHIN_S = 45
 
 
 def add_arguments(p):
@@ -114,9 +117,10 @@ def one_round(c, rnd, tag, putters, appenders, history):
             results[name] = e
 
     threads = [threading.Thread(target=run, args=(("put", f"reg-{k}"), lambda k=k, p=p: p.put(
-        f"reg-{k}", f"a{tag}-{k}"))) for k, p in enumerate(putters)]
+        f"reg-{k}", f"a{tag}-{k}")), name=f"put reg-{k}", daemon=True)
+        for k, p in enumerate(putters)]
     threads += [threading.Thread(target=run, args=(("append", a.key), lambda a=a: a.append(
-        f"e{tag}"))) for a in appenders]
+        f"e{tag}")), name=f"append {a.key}", daemon=True) for a in appenders]
     for t in threads:
         t.start()
     writes = len(threads)
@@ -125,8 +129,7 @@ def one_round(c, rnd, tag, putters, appenders, history):
         wait_holding(c, followers, st[old]["last_index"])  # ... and the followers too
     except RoundSkipped:
         c.net.heal()
-        for t in threads:
-            t.join()
+        join_within(threads, WRITES_WITHIN_S, f"round {rnd} (skipped)")
         raise
     c.pause(old)
     t0 = time.monotonic()
@@ -147,8 +150,7 @@ def one_round(c, rnd, tag, putters, appenders, history):
                     f"committed by the new leader, so this round tests no retry")
             check(other.put(f"reg-{k}", f"b{tag}-{k}").get("ok"), "overwrite failed")
         before_retry = time.monotonic() - t0
-        for t in threads:
-            t.join()
+        join_within(threads, WRITES_WITHIN_S, f"round {rnd}")
         retried = 0
         for (kind, name), r in sorted(results.items()):
             if isinstance(r, Exception):
