@@ -39,13 +39,18 @@ class History:
         with self._lock:
             return list(self._events)
 
-    def check(self, cluster, path):
-        """Writes the history to `path` and runs raftor-lincheck on it: returns its summary,
-        raises CheckFailed on a violation or an unknown verdict."""
+    def write(self, path):
+        """The events so far as JSON lines (also for a failed run's post-mortem)."""
         events = self.events()
         with open(path, "w") as f:
             for e in events:
                 f.write(json.dumps(e) + "\n")
+        return events
+
+    def check(self, cluster, path):
+        """Writes the history to `path` and runs raftor-lincheck on it: returns its summary,
+        raises CheckFailed on a violation or an unknown verdict."""
+        events = self.write(path)
         rc, lines = run_lincheck(cluster, path)
         summary = " ".join(lines)
         ops = sum(1 for e in events if e["type"] == "invoke")

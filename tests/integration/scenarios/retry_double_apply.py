@@ -179,7 +179,8 @@ def one_round(c, rnd, tag, putters, appenders, history):
 
 
 def body(ctx):
-    with ctx.cluster(3, netlab=True, name="retry") as c:
+    # debug: the nodes log the retried requests their state machine did not apply again
+    with ctx.cluster(3, netlab=True, name="retry", log_level="debug") as c:
         c.log(f"netlab mode: {c.network_mode}")
         history = History()
         putters = [RecordedClient(c, history, timeout_ms=RETRY_AFTER_MS, deadline_ms=20000)
@@ -222,6 +223,7 @@ def body(ctx):
         finally:
             for client in putters + [a.client for a in appenders]:
                 client.close()
+            history.write(f"{c.work_dir}/history.jsonl")
         summary = history.check(c, f"{c.work_dir}/history.jsonl")
         elements = sum(len(a.appended) for a in appenders)
         return (f"{c.network_mode} mode: {ctx.args.rounds} rounds, {retried} writes whose "
