@@ -27,11 +27,13 @@ test: build
 integration: build
 	@$(CTEST) -L integration
 
-# A long randomized fault schedule (kills, restarts, SIGSTOP) under a continuous workload,
-# then a summary table: make chaos DURATION=300 [SEED=42] [NODES=5]
+# A long randomized fault schedule (kills, restarts, SIGSTOP; PARTITIONS=1 adds network
+# partitions, in namespaces as root) under a continuous workload, then a summary table:
+# make chaos DURATION=300 [SEED=42] [NODES=5] [PARTITIONS=1]
 chaos: build
 	@python3 tests/integration/scenarios/chaos.py --build $(BUILD) --duration $(or $(DURATION),60) \
-	  $(if $(SEED),--seed $(SEED)) $(if $(NODES),--nodes $(NODES))
+	  $(if $(SEED),--seed $(SEED)) $(if $(NODES),--nodes $(NODES)) \
+	  $(if $(PARTITIONS),--partitions)
 
 # The main job: a local 3-node cluster (three raftor-node processes on loopback, RocksDB
 # log with fsync, RocksDB state machine) in a temporary directory, a short workload with a

@@ -11,10 +11,13 @@ Each node gets its own data dir and log file under one work dir. Teardown (the c
 manager's exit, atexit, SIGINT/SIGTERM) always kills every process this module started;
 the work dir is removed on success and kept, with its path printed, on failure.
 
-Network layers (tests/integration/harness/netlab.py) plug in through `Network`-like
-objects: `host(i)` is the address node i listens on and the others dial, `prefix(i)` the
-argv prefix to launch it through (e.g. ["ip", "netns", "exec", "ns1"]), and optionally
-`client_host(i)` the address clients use (defaults to host(i)).
+Networks: by default every node listens on 127.0.0.1 (LoopbackNetwork). `netlab=True` puts
+the nodes on a netlab network (netlab.py: network namespaces as root, else link proxies) that
+the scenario can cut through `c.net` (cut, isolate, partition, heal); the cluster closes it.
+Any object with netlab's addressing methods works as `network=`: host(i) and
+listen_port(i) (where node i listens), peers(i) (node i's --peer list: its own entry is its
+listen address, the others what i dials), command_prefix(i) (argv prefix to launch node i,
+e.g. ["ip", "netns", "exec", ns]) and client_address(i) (host:port clients dial).
 """
 
 import atexit
@@ -127,16 +130,34 @@ def find_build(build):
 
 
 class LoopbackNetwork:
-    """Every node on 127.0.0.1, launched directly."""
+    """Every node on 127.0.0.1 (on the given ports, node i on ports[i - 1]), launched
+    directly; nothing can be cut."""
+
+    mode = "loopback"
+
+    def __init__(self, ports):
+        self.ports = list(ports)
 
     def host(self, i):
         return "127.0.0.1"
 
-    def prefix(self, i):
+    def listen_port(self, i):
+        return self.ports[i - 1]
+
+    def peers(self, i):
+        return [f"{j}@127.0.0.1:{p}" for j, p in enumerate(self.ports, start=1)]
+
+    def command_prefix(self, i):
         return []
 
-    def client_host(self, i):
-        return self.host(i)
+    def client_address(self, i):
+        return f"127.0.0.1:{self.listen_port(i)}"
+
+    def describe(self):
+        return f"network: loopback (ports {', '.join(map(str, self.ports))})"
+
+    def close(self):
+        pass
 
 
 class HarnessError(Exception):
@@ -144,10 +165,9 @@ class HarnessError(Exception):
 
 
 class Node:
-    def __init__(self, cluster, node_id, port):
+    def __init__(self, cluster, node_id):
         self.cluster = cluster
         self.id = node_id
-        self.port = port
         self.data_dir = os.path.join(cluster.work_dir, f"node{node_id}")
         self.log_path = os.path.join(cluster.work_dir, f"node{node_id}.log")
         self.proc = None
@@ -157,16 +177,29 @@ class Node:
 
     @property
     def host(self):
+        """The address this node listens on (in its namespace, if any)."""
         return self.cluster.network.host(self.id)
 
     @property
+    def port(self):
+        return self.cluster.network.listen_port(self.id)
+
+    @property
+    def client_address(self):
+        """host:port a client (in the harness's namespace) dials; never cut."""
+        return self.cluster.network.client_address(self.id)
+
+    @property
     def client_host(self):
-        net = self.cluster.network
-        return net.client_host(self.id) if hasattr(net, "client_host") else net.host(self.id)
+        return self.client_address.rsplit(":", 1)[0]
+
+    @property
+    def client_port(self):
+        return int(self.client_address.rsplit(":", 1)[1])
 
     @property
     def endpoint(self):
-        return f"{self.id}@{self.client_host}:{self.port}"
+        return f"{self.id}@{self.client_address}"
 
     def running(self):
         return self.proc is not None and self.proc.poll() is None
@@ -182,7 +215,10 @@ class Node:
 class Cluster:
     def __init__(self, n, build="build", work_dir=None, cluster_id="itest", network=None,
                  tick_ms=10, heartbeat_ms=50, election_ms=300, extra_args=(), name="cluster",
-                 ports=None, start=True, keep=False, log_level="info"):
+                 ports=None, start=True, keep=False, log_level="info", netlab=False):
+        """network: an addressing object (see the module doc), or None: loopback on `ports`
+        (free ones by default), or with netlab=True a netlab network of n nodes that this
+        cluster owns (c.net; closed with the cluster). The mode is logged either way."""
         install_teardown_handlers()
         self.build = find_build(build)
         self.node_bin = os.path.join(self.build, "tools/raftor-node/raftor-node")
@@ -192,7 +228,14 @@ class Cluster:
         self.lincheck_bin = os.path.join(self.build, "tests/integration/lincheck/raftor-lincheck")
         self.n = n
         self.cluster_id = cluster_id
-        self.network = network or LoopbackNetwork()
+        self.owns_network = False
+        if network is None and netlab:
+            from .netlab import make_network  # noqa: WPS433 - only partition scenarios need it
+            network = make_network(n, quiet=True)
+            self.owns_network = True
+        elif network is None:
+            network = LoopbackNetwork(ports or free_ports(n))
+        self.network = network
         self.tick_ms, self.heartbeat_ms, self.election_ms = tick_ms, heartbeat_ms, election_ms
         self.extra_args = list(extra_args)
         self.log_level = log_level
@@ -201,13 +244,13 @@ class Cluster:
         self.closed = False
         self.work_dir = work_dir or tempfile.mkdtemp(prefix=f"raftor-{name}-")
         os.makedirs(self.work_dir, exist_ok=True)
-        if ports is None:
-            ports = free_ports(n)
-        self.nodes = {i: Node(self, i, ports[i - 1]) for i in range(1, n + 1)}
+        self.nodes = {i: Node(self, i) for i in range(1, n + 1)}
         self._key_size = 16
         _live_clusters.append(self)
-        self.log(f"work dir {self.work_dir}; {n} nodes on ports "
-                 f"{', '.join(str(nd.port) for nd in self.nodes.values())}")
+        self.log(f"work dir {self.work_dir}; {n} nodes; clients at "
+                 f"{', '.join(nd.endpoint for nd in self.nodes.values())}")
+        describe = getattr(self.network, "describe", None)
+        self.log(describe() if describe else f"network: {type(self.network).__name__}")
         if start:
             self.start_all()
             self.wait_leader()
@@ -226,6 +269,16 @@ class Cluster:
     def log(self, msg):
         print(f"[{time.strftime('%H:%M:%S')}] {msg}", flush=True)
 
+    @property
+    def net(self):
+        """The network, to cut links on (netlab: cut, isolate, partition, heal)."""
+        return self.network
+
+    @property
+    def network_mode(self):
+        """"netns", "proxy" (netlab) or "loopback"."""
+        return getattr(self.network, "mode", None) or type(self.network).__name__
+
     def close(self, failed=False):
         if self.closed:
             return
@@ -233,6 +286,11 @@ class Cluster:
         for node in self.nodes.values():
             kill_proc(node.proc)
             node.proc = None
+        if self.owns_network:
+            try:
+                self.network.close()  # netns: namespaces, veths, bridge; proxy: its threads
+            except Exception as e:  # noqa: BLE001 - teardown goes on
+                print(f"teardown: closing the network: {e}", file=sys.stderr)
         if self in _live_clusters:
             _live_clusters.remove(self)
         if failed or self.keep:
@@ -242,15 +300,16 @@ class Cluster:
 
     # --- nodes -------------------------------------------------------------------------
 
-    def peer_flags(self):
+    def peer_flags(self, i):
+        """Node i's --peer flags: in proxy mode every node has its own list."""
         out = []
-        for node in self.nodes.values():
-            out += ["--peer", f"{node.id}@{node.host}:{node.port}"]
+        for peer in self.network.peers(i):
+            out += ["--peer", peer]
         return out
 
     def node_argv(self, i, extra=()):
         node = self.nodes[i]
-        argv = list(self.network.prefix(i)) + [
+        argv = list(self.network.command_prefix(i)) + [
             self.node_bin,
             "--cluster-id", node.cluster_id or self.cluster_id,
             "--id", str(i),
@@ -260,7 +319,7 @@ class Cluster:
             "--raft-heartbeat-interval-ms", str(self.heartbeat_ms),
             "--raft-election-timeout-ms", str(self.election_ms),
             "--log-level", self.log_level,
-        ] + self.peer_flags() + self.extra_args + node.extra_args + list(extra)
+        ] + self.peer_flags(i) + self.extra_args + node.extra_args + list(extra)
         return argv
 
     def start(self, i, extra=(), wait=True, timeout=20):
@@ -400,6 +459,19 @@ class Cluster:
     def node_status(self, i, timeout_ms=3000):
         return self.status([i], timeout_ms)[i]
 
+    def answered_status(self, i, tries=3, timeout_ms=3000):
+        """Node i's status, asking up to `tries` times: a node that is up but busy (a loaded
+        machine, a middleman handshaking) can miss one 3 s deadline. Each miss is logged;
+        HarnessError when every try went unanswered."""
+        for attempt in range(1, tries + 1):
+            st = self.node_status(i, timeout_ms)
+            if st:
+                return st
+            self.log(f"status of node {i} unanswered within {timeout_ms} ms "
+                     f"(try {attempt} of {tries})")
+        raise HarnessError(f"node {i} answered none of {tries} status requests "
+                           f"({timeout_ms} ms each); its log:\n{self.nodes[i].log_tail()}")
+
     def leaders(self, ids=None):
         """{id: term} of nodes that say they lead (among the running, unpaused ones)."""
         ids = ids or self.running_ids()
@@ -454,6 +526,23 @@ class Cluster:
                 return st
             time.sleep(0.1)
         raise HarnessError(f"node {i} did not apply index {target} within {timeout} s: {st}")
+
+    def wait_converged(self, ids=None, timeout=30):
+        """Waits until the nodes (every running one by default) report the same last index,
+        commit index and applied index (an idle cluster, e.g. after a partition healed);
+        returns their statuses."""
+        deadline = time.monotonic() + timeout
+        st = None
+        while time.monotonic() < deadline:
+            st = self.status(ids or self.running_ids())
+            if all(st.values()):
+                marks = {(s["last_index"], s["commit"], s["applied"]) for s in st.values()}
+                if len(marks) == 1 and next(iter(marks))[1] == next(iter(marks))[2]:
+                    return st
+            time.sleep(0.1)
+        raise HarnessError(f"nodes did not converge within {timeout} s: " + "; ".join(
+            f"{i}: " + (f"last {s['last_index']} commit {s['commit']} applied {s['applied']}"
+                        if s else "unreachable") for i, s in (st or {}).items()))
 
     def next_key_size(self):
         """A key size no earlier workload of this cluster used: raftor-bench keys of a new

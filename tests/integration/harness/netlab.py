@@ -7,6 +7,7 @@
         net.cut(1, 2)                        # 1 <-> 2 drop each other's traffic
         net.isolate(3)                       # 3 cut from every other node
         net.partition([[1, 2], [3]])         # cut every link across the groups
+        net.cut_one_way(2, 1)                # 2's traffic to 1 dropped, 1's to 2 still flows
         net.heal()                           # every link up again
     # close(): every namespace, veth, bridge, qdisc and proxy thread is gone
 
@@ -24,12 +25,16 @@ netns  (root, and `ip netns add` / veth / bridge / tc cls_bpf all work): one nam
        act_gact, so `u32 ... action drop` is unavailable). Packets to and from the root
        address are never dropped. Existing TCP connections stall (retransmitting) and
        resume after heal() unless they timed out meanwhile; new connects time out.
+       A one-way cut src -> dst drops only src's packets to dst: dst's data still reaches
+       src (until dst's TCP window fills, as src's ACKs are lost too), src's never arrives.
 proxy  (fallback): nodes listen on 127.0.0.1, each on its own port (free, outside the
        ephemeral range, so it stays free while a node restarts); for every ordered pair
        (i, j) a proxy thread listens on its own port and forwards to node j, and node i
        dials j through it. cut(i, j) closes the connections of both the i->j and j->i
        proxies (a CAF connection carries traffic both ways) and resets new ones until
-       heal(). Clients dial nodes directly.
+       heal(). A one-way cut src -> dst holds back the bytes from src to dst on both
+       proxies of the link (a stalled stream, as in netns mode) and delivers them at heal();
+       bytes from dst to src flow. Clients dial nodes directly.
 
 Cleanup: close() (idempotent, also atexit) kills whatever still runs in the lab's
 namespaces, then deletes their veths (and so the qdiscs and filters), the namespaces and
@@ -210,6 +215,7 @@ class Network:
             raise ValueError(f"make_network: n must be in 1..{MAX_NODES}, got {n}")
         self.n = n
         self._cuts = set()          # frozenset({i, j})
+        self._one_way = set()       # (src, dst): src's traffic to dst dropped
         self._lock = threading.RLock()
         self._closed = False
 
@@ -259,8 +265,16 @@ class Network:
         new = {frozenset((i, j)) for i in seen for j in seen if seen[i] != seen[j]}
         self._set_cuts(self._cuts | new)
 
+    def cut_one_way(self, src, dst):
+        """Drop src's traffic to dst only (an asymmetric failure: dst still reaches src).
+        Adds to the cuts; heal() removes it with the others."""
+        self._check(src, dst)
+        if src == dst:
+            raise ValueError("netlab: cannot cut a node from itself")
+        self._set_cuts(self._cuts, self._one_way | {(src, dst)})
+
     def heal(self):
-        self._set_cuts(set())
+        self._set_cuts(set(), set())
 
     def is_cut(self, i, j):
         return frozenset((i, j)) in self._cuts
@@ -268,11 +282,20 @@ class Network:
     def cuts(self):
         return sorted(tuple(sorted(c)) for c in self._cuts)
 
-    def _set_cuts(self, cuts):
+    def one_way_cuts(self):
+        return sorted(self._one_way)
+
+    def drops(self, src, dst):
+        """Whether src's traffic to dst is dropped (a cut or a one-way cut src -> dst)."""
+        return frozenset((src, dst)) in self._cuts or (src, dst) in self._one_way
+
+    def _set_cuts(self, cuts, one_way=None):
         with self._lock:
             if self._closed:
                 raise RuntimeError("netlab: network is closed")
             old, self._cuts = self._cuts, set(cuts)
+            if one_way is not None:
+                self._one_way = set(one_way)
             self._apply(old, self._cuts)
 
     # lifetime -----------------------------------------------------------------------------
@@ -366,7 +389,7 @@ class NetnsNetwork(Network):
 
     def _apply(self, old, new):
         for i in self.nodes():
-            want = tuple(sorted(j for j in self.nodes() if frozenset((i, j)) in new))
+            want = tuple(sorted(j for j in self.nodes() if self.drops(i, j)))
             if want != self._drops[i]:
                 self._install_filter(i, want)
 
@@ -450,6 +473,8 @@ class ProxyNetwork(Network):
     def _apply(self, old, new):
         for (i, j), p in self._proxies.items():
             p.set_blocked(frozenset((i, j)) in new)
+            # proxy (i, j) carries i's bytes to j forward and j's bytes to i backward
+            p.set_stalled((i, j) in self._one_way, (j, i) in self._one_way)
 
     def _teardown(self):
         for p in self._proxies.values():
@@ -482,13 +507,17 @@ def _free_fixed_ports(count):
 
 class _LinkProxy:
     """One direction of one link: listens on its own port, forwards to the target node.
-    Blocked, it aborts its connections and resets new ones."""
+    Blocked, it aborts its connections and resets new ones. Stalled in a direction
+    (forward: the dialing node's bytes to the target; backward: the answers), it holds the
+    bytes of that direction back until unstalled."""
 
     def __init__(self, i, j, target):
         self.target = target
         self._blocked = False
         self._closed = False
+        self._stalled = {True: False, False: False}   # forward?: stalled
         self._lock = threading.Lock()
+        self._changed = threading.Condition(self._lock)
         self._conns = set()             # (client socket, upstream socket)
         self._listener = socket.socket()
         self._listener.bind(("127.0.0.1", 0))
@@ -519,12 +548,19 @@ class _LinkProxy:
     def set_blocked(self, blocked):
         with self._lock:
             self._blocked = blocked
+            self._changed.notify_all()
         if blocked:
             self._abort_all()
+
+    def set_stalled(self, forward, backward):
+        with self._lock:
+            self._stalled = {True: forward, False: backward}
+            self._changed.notify_all()
 
     def close(self):
         with self._lock:
             self._closed = True
+            self._changed.notify_all()
         try:
             self._listener.shutdown(socket.SHUT_RDWR)  # wakes accept() on Linux
         except OSError:
@@ -572,17 +608,19 @@ class _LinkProxy:
                     s.close()
                 continue
             state = {"left": 2}
-            for src, dst in ((c, u), (u, c)):
-                threading.Thread(target=self._pump, args=(src, dst, pair, state), daemon=True,
-                                 name=f"{self._thread.name}/pump").start()
+            for src, dst, forward in ((c, u, True), (u, c, False)):
+                threading.Thread(target=self._pump, args=(src, dst, forward, pair, state),
+                                 daemon=True, name=f"{self._thread.name}/pump").start()
 
-    def _pump(self, src, dst, pair, state):
+    def _pump(self, src, dst, forward, pair, state):
         try:
             while True:
                 data = src.recv(65536)
                 if not data:
                     break
                 with self._lock:
+                    while self._stalled[forward] and not (self._blocked or self._closed):
+                        self._changed.wait()
                     if self._blocked or self._closed:
                         raise _LinkDown()
                 dst.sendall(data)

@@ -27,6 +27,18 @@ def check(condition, message):
         raise CheckFailed(message)
 
 
+def join_within(threads, seconds, what):
+    """Joins client threads; one still running after `seconds` means a client call outlived
+    its own deadline (raftor's client promises to return by it): CheckFailed."""
+    deadline = time.monotonic() + seconds
+    for t in threads:
+        t.join(max(0.0, deadline - time.monotonic()))
+    stuck = [t.name for t in threads if t.is_alive()]
+    if stuck:
+        raise CheckFailed(f"{what}: {len(stuck)} client calls still running after {seconds} s, "
+                          f"beyond their deadlines ({', '.join(stuck)})")
+
+
 class Context:
     def __init__(self, args, name):
         self.build = args.build

@@ -33,6 +33,9 @@ RECOVER_TIMEOUT = 15.0  # an existing netns connection resumes after heal (TCP b
 #   PROBE <key> <host:port> <t>   -> the same, then close the connection
 #   SEND <key> <token> <t>        -> OK <reply> | FAIL <why>   ECHO <token> on connection key
 #   CLOSE <key>                   -> OK
+#   TELL <key> <token>            -> OK       NOTE <token> on connection key, no answer awaited
+#   NOTE <token>                  -> (none)   remembered, for SEEN
+#   SEEN <token>                  -> YES | NO
 
 
 class _Conn:
@@ -63,12 +66,15 @@ class Agent:
     def __init__(self, node_id, host, port):
         agent = self
         self.id, self.conns, self.lock = node_id, {}, threading.Lock()
+        self.seen = set()
 
         class Handler(socketserver.StreamRequestHandler):
             def handle(self):
                 for raw in self.rfile:
                     try:
                         reply = agent.command(raw.decode().strip())
+                        if reply is None:
+                            continue
                         self.wfile.write((reply + "\n").encode())
                         self.wfile.flush()
                     except OSError:
@@ -131,6 +137,20 @@ class Agent:
                 return f"OK {c.round_trip(token, t)}"
             except Exception as e:  # noqa: BLE001
                 return f"FAIL {type(e).__name__}"
+        if verb == "TELL":
+            with self.lock:
+                c = self.conns.get(args[0])
+            if c is None:
+                return "FAIL no-such-connection"
+            c.sock.sendall(f"NOTE {args[1]}\n".encode())
+            return "OK"
+        if verb == "NOTE":
+            with self.lock:
+                self.seen.add(args[0])
+            return None
+        if verb == "SEEN":
+            with self.lock:
+                return "YES" if args[0] in self.seen else "NO"
         if verb == "CLOSE":
             with self.lock:
                 c = self.conns.pop(args[0], None)
@@ -315,6 +335,38 @@ class _LabTests:
         self.check("partition + cut(4, 5)", cut)
         net.heal()
         self.after_heal("partition", cut)
+
+    def _seen_within(self, j, token, timeout):
+        deadline = time.monotonic() + timeout
+        while True:
+            if _ask(self.net.client_address(j), f"SEEN {token}", 5) == "YES":
+                return True
+            if time.monotonic() > deadline:
+                return False
+            time.sleep(0.05)
+
+    def test_one_way_cut(self):
+        net = self.net
+        self.reopen(self._pairs())
+        net.cut_one_way(1, 2)
+        self.assertTrue(net.drops(1, 2) and not net.drops(2, 1))
+        self.assertEqual(net.one_way_cuts(), [(1, 2)])
+        # 2's bytes reach 1; 1's bytes to 2 do not (on the connections either one dialed).
+        self.assertEqual(_ask(net.client_address(2), "TELL p-2-1 two-to-one", 5), "OK")
+        self.assertTrue(self._seen_within(1, "two-to-one", 2), "2 -> 1 must flow")
+        self.assertEqual(_ask(net.client_address(1), "TELL p-1-2 one-to-two", 5), "OK")
+        self.assertFalse(self._seen_within(2, "one-to-two", 1), "1 -> 2 must be dropped")
+        self.assertFalse(self._send(1, "p-1-2", 2), "no round trip over a one-way cut")
+        others = [p for p in self._pairs() if set(p) != {1, 2}]
+        ok = self._parallel(lambda p: self._send(p[0], f"p-{p[0]}-{p[1]}", p[1]), others)
+        self.assertTrue(all(ok.values()), f"other links unaffected: {ok}")
+        net.heal()
+        self.assertEqual(net.one_way_cuts(), [])
+        # What was held back arrives after heal (netns: TCP retransmits; proxy: the stalled
+        # stream resumes); the link carries round trips again.
+        self.assertTrue(self._seen_within(2, "one-to-two", RECOVER_TIMEOUT),
+                        "the held-back bytes arrive after heal")
+        self.assertTrue(self._send(1, "p-1-2", 2, RECOVER_TIMEOUT), "1 <-> 2 after heal")
 
     def test_addresses(self):
         net = self.net

@@ -11,6 +11,7 @@ KvClient      one raftor-kvbatch process: a client driven request by request.
 
 import json
 import os
+import select
 import subprocess
 import threading
 import time
@@ -28,6 +29,9 @@ class KvClient:
     def __init__(self, cluster, ids=None, timeout_ms=1000, deadline_ms=5000):
         self.argv = [cluster.kvbatch_bin, "--endpoints", cluster.endpoints(ids),
                      "--timeout-ms", str(timeout_ms), "--deadline-ms", str(deadline_ms)]
+        # A call returns by its deadline (raftor::client::Client promises it); the margin is
+        # for a loaded machine. One request at a time: at most one answer line is buffered.
+        self.answer_within = deadline_ms / 1000 + 15
         self.proc = spawn(self.argv, stdin=subprocess.PIPE, stdout=subprocess.PIPE,
                           stderr=subprocess.DEVNULL, text=True, bufsize=1)
 
@@ -35,6 +39,10 @@ class KvClient:
         req = dict(fields, f=f, key=key)
         self.proc.stdin.write(json.dumps(req) + "\n")
         self.proc.stdin.flush()
+        ready, _, _ = select.select([self.proc.stdout], [], [], self.answer_within)
+        if not ready:
+            raise CheckFailed(f"raftor-kvbatch gave no answer to {req} within "
+                              f"{self.answer_within:.0f} s, beyond its deadline")
         line = self.proc.stdout.readline()
         if not line:
             raise HarnessError(f"raftor-kvbatch exited ({self.proc.poll()})")
@@ -181,6 +189,7 @@ class Workload:
         self.started = None
         self.history_path = os.path.join(self.dir, "history.jsonl")
         self.result = {}
+        self.final = {}
 
     def start(self):
         self.started = time.monotonic()
@@ -238,6 +247,7 @@ class Workload:
         with open(self.history_path, "w") as f:
             for e in events:
                 f.write(json.dumps(e) + "\n")
+        self.final = final  # {key: value read at the end}, e.g. to compare nodes with
         lost, lost_details = lost_writes(ops, final)
         rc, lin = run_lincheck(self.cluster, self.history_path)
         counts = {t: sum(1 for op in ops if op["type"] == t) for t in ("ok", "fail", "info")}
@@ -314,6 +324,15 @@ class SetWorkload:
 
     def acked(self):
         return sum(1 for a in self.attempts if a[3] == "ok")
+
+    def wait_acked(self, count, timeout):
+        """Whether `count` adds were acknowledged within `timeout` seconds."""
+        deadline = time.monotonic() + timeout
+        while self.acked() < count:
+            if time.monotonic() > deadline or self.error:
+                return False
+            time.sleep(0.02)
+        return True
 
     def stop(self):
         self._stop.set()

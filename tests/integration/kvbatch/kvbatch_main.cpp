@@ -10,8 +10,10 @@
 //   {"f":"cas","key":K,"expected":E|null,"value":V} → {"ok":true,"swapped":B,"index":N}
 //   {"f":"del","key":K}                           → {"ok":true,"index":N}
 // A request that failed answers {"ok":false,"error":"..."}: for a write its outcome is
-// unknown (it may still have been applied). Any other field of the request ("id", ...) is
-// echoed back. Exits 0 at the end of stdin, 2 for bad arguments.
+// unknown (it may still have been applied). Every answer to a write also has
+// "proposed_to": the node ids the write was sent to, in order (retries of the same client
+// id and sequence included), so that tests can tell a retried write. Any other field of the
+// request ("id", ...) is echoed back. Exits 0 at the end of stdin, 2 for bad arguments.
 #include <nlohmann/json.hpp>
 
 #include <cstdio>
@@ -29,6 +31,9 @@ using nlohmann::json;
 
 std::string dump(const json& j) { return j.dump(-1, ' ', false, json::error_handler_t::replace); }
 
+// The nodes the current request's write was proposed to (ClientOptions::on_propose).
+std::vector<raftor::NodeId> proposed_to;
+
 json handle(raftor::client::Client& client, const json& req) {
   json out = req;  // echo the caller's fields (id, ...)
   out.erase("f");
@@ -38,7 +43,9 @@ json handle(raftor::client::Client& client, const json& req) {
   out.erase("consistency");
   const std::string f = req.value("f", "");
   const std::string key = req.value("key", "");
+  proposed_to.clear();
   auto fail = [&](const std::string& error) {
+    if (f != "get") out["proposed_to"] = proposed_to;
     out["ok"] = false;
     out["error"] = error;
     return out;
@@ -76,6 +83,7 @@ json handle(raftor::client::Client& client, const json& req) {
   } else {
     return fail("unknown request '" + f + "'");
   }
+  if (f != "get") out["proposed_to"] = proposed_to;
   return out;
 }
 
@@ -109,6 +117,7 @@ int main(int argc, char** argv) {
   raftor::client::ClientOptions options;
   options.request_timeout = std::chrono::milliseconds(timeout_ms);
   options.deadline = std::chrono::milliseconds(deadline_ms);
+  options.on_propose = [](raftor::NodeId node, const std::string&) { proposed_to.push_back(node); };
   raftor::client::Client client(std::move(parsed).value(), options);
   std::string line;
   while (std::getline(std::cin, line)) {

@@ -138,7 +138,7 @@ def body(ctx):
         targets = [leader] + [i for i in c.nodes if i != leader][:1]
         global HOST
         for node in targets:
-            port = c.nodes[node].port
+            port = c.nodes[node].client_port
             HOST = c.nodes[node].client_host
             # Idle connections that sent half a message and stay open during the attacks.
             for _ in range(3):

@@ -6,8 +6,9 @@
 
 Faults (chosen at random, the seed makes the schedule reproducible): kill -9 of a node or
 of the leader followed by a restart, SIGTERM + restart, SIGSTOP of a node or of the leader
-followed by SIGCONT. At most a minority is down or paused at any time, so the cluster can
-always make progress. The workload runs in rounds (raftor-bench with history; each round on
+followed by SIGCONT; with --partitions (nodes on a netlab network) also network partitions
+cutting off a random minority, or a minority holding the leader, until healed. At most a
+minority is down, paused or cut off at any time, so the cluster can always make progress. The workload runs in rounds (raftor-bench with history; each round on
 its own keys, checked by raftor-lincheck) beside one set workload for the whole run. At the
 end every node runs again, every round and the set are checked, and a summary table is
 printed: operations, faults by kind, violations, lost writes.
@@ -19,20 +20,26 @@ import _common  # noqa: F401
 from harness import CheckFailed, HarnessError, SetWorkload, Workload, run_scenario
 
 KINDS = ["kill", "kill-leader", "term-restart", "pause", "pause-leader"]
+NET_KINDS = ["partition", "partition-leader"]
 
 
 def add_arguments(p):
     p.add_argument("--duration", type=float, default=60, help="seconds of faults (default 60)")
     p.add_argument("--nodes", type=int, default=3, help="cluster size (default 3)")
     p.add_argument("--round", type=float, default=20, help="seconds per workload round")
+    p.add_argument("--partitions", action="store_true",
+                   help="run on a netlab network and add network partitions to the faults")
 
 
 def body(ctx):
     args, rng = ctx.args, ctx.rng
     faults = collections.Counter()
     down = {}  # node -> ("killed" | "paused", when to bring it back)
+    cut, heal_at = set(), None  # the minority a partition cut off, and when to heal
+    kinds = KINDS + (NET_KINDS if args.partitions else [])
     rounds, results, problems = [], [], []
-    with ctx.cluster(args.nodes, name="chaos") as c:
+    with ctx.cluster(args.nodes, name="chaos", netlab=args.partitions) as c:
+        c.log(f"network: {c.network_mode}")
         minority = (args.nodes - 1) // 2
         sw = SetWorkload(c, tag="chaos", rate=100).start()
         t_end = time.monotonic() + args.duration
@@ -45,7 +52,12 @@ def body(ctx):
                               name=f"round{len(rounds) + 1}").start()
                 rounds.append(wl)
             if wl is not None and wl.elapsed() >= wl.duration:
-                # Let the round finish and check it while faults continue.
+                # Let the round finish and check it while faults continue; its final reads
+                # wait for a leader all reachable nodes follow, so a partition heals first.
+                if cut:
+                    c.net.heal()
+                    c.log(f"heal (nodes {sorted(cut)} were cut off) for the round's check")
+                    cut = set()
                 try:
                     results.append(wl.check())
                 except CheckFailed as e:
@@ -53,6 +65,10 @@ def body(ctx):
                     results.append(wl.result)
                 wl = None
             # Bring back what is due.
+            if cut and time.monotonic() >= heal_at:
+                c.net.heal()
+                c.log(f"heal (nodes {sorted(cut)} were cut off)")
+                cut = set()
             for node, (state, until) in list(down.items()):
                 if time.monotonic() >= until:
                     if state == "paused":
@@ -70,10 +86,25 @@ def body(ctx):
                             down[node] = ("killed", time.monotonic() + 1)
             if time.monotonic() >= next_fault and time.monotonic() < t_end:
                 next_fault = time.monotonic() + rng.uniform(1, 4)
-                if len(down) < minority:
-                    kind = rng.choice(KINDS)
+                if len(down) + len(cut) < minority:
+                    kind = rng.choice(kinds)
                     up = [i for i in c.nodes if i not in down]
                     target = None
+                    if kind in NET_KINDS:
+                        if cut:  # one partition at a time
+                            continue
+                        size = rng.randint(1, minority - len(down))
+                        group = rng.sample(up, size)
+                        leader = c.current_leader(up) if kind == "partition-leader" else None
+                        if leader is not None and leader not in group:
+                            group[0] = leader
+                        cut = set(group)
+                        rest = [i for i in c.nodes if i not in cut]
+                        c.net.partition([sorted(cut), rest])
+                        heal_at = time.monotonic() + rng.uniform(0.5, 4.0)
+                        faults[kind] += 1
+                        c.log(f"fault: partition {sorted(cut)} | {rest} ({kind})")
+                        continue
                     if kind.endswith("leader"):
                         target = c.current_leader(up)
                     if target is None:
@@ -100,6 +131,8 @@ def body(ctx):
                     c.log(problems[-1])
                     c.start(i)
             time.sleep(0.05)
+        if cut:
+            c.net.heal()
         for node, (state, _) in list(down.items()):
             if state == "paused":
                 c.resume(node)
@@ -128,7 +161,8 @@ def body(ctx):
                 ("nodes", args.nodes), ("workload rounds", len(results)),
                 ("operations", ops), ("  ok", ok), ("  unknown outcome", unknown),
                 ("set adds / acknowledged", f"{sres.get('adds', 0)} / {sres.get('acked', 0)}")]
-        rows += [(f"faults: {k}", faults[k]) for k in KINDS]
+        rows += [("network", c.network_mode)]
+        rows += [(f"faults: {k}", faults[k]) for k in kinds]
         rows += [("faults total", sum(faults.values())),
                  ("linearizability violations", violations),
                  ("linearizability unknown", undecided), ("lost writes", lost),

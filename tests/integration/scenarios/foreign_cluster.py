@@ -21,7 +21,7 @@ def watch(c, intruder, leader, term, seconds):
             if s is None:
                 # One slow answer (a fresh raftorctl connecting while the node's middleman
                 # handshakes with the restarted intruder) is not a failure; two are.
-                s = c.node_status(i, timeout_ms=5000)
+                s = st[i] = c.node_status(i, timeout_ms=5000)
             check(s is not None, f"member {i} stopped answering")
             check(s["term"] == term and (s["leader"] == leader or i == leader),
                   f"member {i} disturbed by the intruder: {s} (leader {leader}, term {term})")
