@@ -237,6 +237,8 @@ ScheduleOutcome run_random_schedule(std::uint64_t seed, const ScheduleOptions& o
   out.steps = cluster.now();
   out.crashes = cluster.crashes();
   out.snapshots_installed = cluster.snapshots_installed();
+  out.config_changes = cluster.config_changes();
+  out.transfers = cluster.transfers();
   out.stats = cluster.checker().stats();
   return out;
 }

@@ -177,6 +177,7 @@ bool SimCluster::change_membership(NodeId id, const raft::ConfigChange& change) 
                (index.ok() ? "index " + str(*index) + " -> " +
                                  raft::describe(n.status().membership)
                            : "refused: " + index.error().to_string()));
+  if (index.ok()) ++config_changes_;
   return index.ok();
 }
 
@@ -188,6 +189,7 @@ bool SimCluster::transfer_leadership(NodeId id, NodeId target) {
                (target == 0 ? std::string("the most up-to-date voter") : "node " + str(target)) +
                (s.ok() ? ": started, target " + str(n.status().transferring_to)
                        : ": refused: " + s.error().to_string()));
+  if (s.ok()) ++transfers_;
   return s.ok();
 }
 

@@ -105,6 +105,8 @@ class SimCluster final : private NodeHooks {
   EventLog& events() { return events_; }
   const PropertyChecker& checker() const { return checker_; }
   std::uint64_t crashes() const { return crashes_; }
+  std::uint64_t config_changes() const { return config_changes_; }  // accepted proposals
+  std::uint64_t transfers() const { return transfers_; }            // accepted requests
 
  private:
   // NodeHooks
@@ -137,6 +139,8 @@ class SimCluster final : private NodeHooks {
   std::uint64_t proposals_ = 0;
   std::uint64_t read_ids_ = 0;
   std::uint64_t crashes_ = 0;
+  std::uint64_t config_changes_ = 0;
+  std::uint64_t transfers_ = 0;
   std::map<LogId, std::vector<Entry>> snapshots_;  // every snapshot taken, by last entry
   std::set<NodeId> ever_voters_;  // voters of any configuration any node used
 };
