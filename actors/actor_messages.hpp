@@ -166,7 +166,8 @@ struct SnapshotReply {
 
 template <class Inspector>
 typename Inspector::result_type inspect(Inspector& f, Membership& x) {
-  return f(caf::meta::type_name("raftor.Membership"), x.voters, x.learners);
+  return f(caf::meta::type_name("raftor.Membership"), x.voters, x.learners,
+           x.addresses);
 }
 
 template <class Inspector>

@@ -33,12 +33,14 @@ pb::Membership to_proto(const Membership& membership) {
   pb::Membership out;
   for (NodeId id : membership.voters) out.add_voters(id);
   for (NodeId id : membership.learners) out.add_learners(id);
+  for (const auto& [id, address] : membership.addresses) (*out.mutable_addresses())[id] = address;
   return out;
 }
 
 Membership from_proto(const pb::Membership& membership) {
   return {{membership.voters().begin(), membership.voters().end()},
-          {membership.learners().begin(), membership.learners().end()}};
+          {membership.learners().begin(), membership.learners().end()},
+          {membership.addresses().begin(), membership.addresses().end()}};
 }
 
 pb::SnapshotMetadata to_proto(const SnapshotMetadata& metadata) {

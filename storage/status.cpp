@@ -14,6 +14,7 @@ std::string_view to_string(ErrorCode code) noexcept {
     case ErrorCode::not_leader: return "not_leader";
     case ErrorCode::timeout: return "timeout";
     case ErrorCode::internal: return "internal";
+    case ErrorCode::busy: return "busy";
   }
   return "unknown";
 }

@@ -22,6 +22,7 @@ enum class ErrorCode : std::uint8_t {
   not_leader,         // this node cannot serve the request; the message names the leader
   timeout,            // no answer in time (the outcome of a write may be unknown)
   internal,           // a bug: a broken invariant
+  busy,               // refused for now, retry soon (a leadership transfer or membership change is in progress)
 };
 
 std::string_view to_string(ErrorCode code) noexcept;

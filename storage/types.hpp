@@ -4,6 +4,7 @@
 
 #include <compare>
 #include <cstdint>
+#include <map>
 #include <string>
 #include <vector>
 
@@ -44,9 +45,12 @@ struct HardState {
   friend bool operator==(const HardState&, const HardState&) = default;
 };
 
+// A cluster configuration (thesis §4.1): who votes, who only replicates, and — for members
+// added at run time — how to reach them (empty for the bootstrap peers, configured apart).
 struct Membership {
-  std::vector<NodeId> voters;
-  std::vector<NodeId> learners;
+  std::vector<NodeId> voters;    // sorted
+  std::vector<NodeId> learners;  // sorted
+  std::map<NodeId, std::string> addresses;
 
   friend bool operator==(const Membership&, const Membership&) = default;
 };

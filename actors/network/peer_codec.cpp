@@ -54,6 +54,7 @@ struct BodyEncoder {
     r->set_done(m.done);
     r->set_rejected(m.rejected);
   }
+  void operator()(const raft::TimeoutNow&) const { out.mutable_timeout_now(); }
   // Built on the receiving node from a completed transfer; never sent: the envelope
   // stays empty and a receiver would refuse it.
   void operator()(const raft::SnapshotRequest&) const {}
@@ -144,6 +145,9 @@ Result<raft::Message> PeerCodec::decode(std::string_view bytes) const {
                                         r.rejected()};
       break;
     }
+    case pb::PeerMessage::kTimeoutNow:
+      out.body = raft::TimeoutNow{};
+      break;
     case pb::PeerMessage::BODY_NOT_SET:
       return refused("envelope carries no message");
   }

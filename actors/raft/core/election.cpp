@@ -19,6 +19,7 @@ void RaftCore::Impl::become_follower(std::uint64_t new_term, NodeId new_leader) 
   votes.clear();
   reset_election_timer();
   if (was_leader) {
+    transfer_target = 0;  // thesis §3.10: the transfer ends with our leadership
     fail_reads();  // thesis §6.4: a deposed leader cannot confirm any pending read
     peers.clear();
     snapshots_to_send.clear();
@@ -62,7 +63,7 @@ void RaftCore::Impl::become_pre_candidate() {
   }
 }
 
-void RaftCore::Impl::become_candidate() {
+void RaftCore::Impl::become_candidate(bool leadership_transfer) {
   // §5.2: increment currentTerm, vote for self, reset the election timer, request votes.
   // The term and vote are persisted before any request leaves (send_after_sync).
   role = Role::candidate;
@@ -76,16 +77,18 @@ void RaftCore::Impl::become_candidate() {
     become_leader();
     return;
   }
-  VoteRequest req{log.last_log_id(), false, false};
+  VoteRequest req{log.last_log_id(), false, leadership_transfer};
   for (NodeId v : voters) {
     if (v != cfg.id) send_after_sync(v, term, req);
   }
 }
 
 void RaftCore::Impl::handle_vote_request(const Message& m, const VoteRequest& req) {
-  // Learners are in no quorum: they never vote.
-  bool can_vote = self_voter &&
-                  // §5.2: at most one vote per term, first come first served (a repeated
+  // Thesis §4.1: "servers process incoming RPC requests without consulting their current
+  // configurations": a learner or removed server answers too. Only a candidate whose
+  // configuration lists it as a voter asks, and only then does the vote count (a
+  // promotion it has not received yet; refusing could leave a live majority leaderless).
+  bool can_vote = // §5.2: at most one vote per term, first come first served (a repeated
                   // request from the candidate we voted for gets the same answer).
                   (voted_for == m.from || (voted_for == 0 && leader == 0) ||
                    // §9.6: a pre-vote for a later term promises nothing.
@@ -141,12 +144,15 @@ void RaftCore::Impl::become_leader() {
   for (NodeId v : voters) {
     if (v != cfg.id) peers.emplace_back(v, true, cfg.max_inflight_appends);
   }
-  for (NodeId l : cfg.learners) {
+  for (NodeId l : learners) {
     if (l != cfg.id) peers.emplace_back(l, false, cfg.max_inflight_appends);
   }
   for (Progress& pr : peers) pr.reset(last + 1);
   reads.reset();
   lease_start = 0;
+  transfer_target = 0;
+  timeout_now_tick = UINT64_MAX;
+  lease_revoked = false;
   term_committed = false;
   // §8 / §5.4.2: a leader commits entries of earlier terms only by committing one of its
   // own, so it appends a no-op at once (also what ReadIndex waits for, thesis §6.4).

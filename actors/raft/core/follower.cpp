@@ -51,11 +51,13 @@ void RaftCore::Impl::handle_append_request(const Message& m, const AppendRequest
     if (!log.truncate_suffix(e.index).ok()) return;  // no answer: nothing was promised
     synced = std::min(synced, e.index - 1);
     dirty = true;
+    note_log_truncated(e.index);  // thesis §4.1: a removed configuration entry is undone
     break;
   }
   if (fresh < entries.size()) {
     if (!log.append(entries.subspan(fresh)).ok()) return;
     dirty = true;
+    note_config_entries(entries.subspan(fresh));  // thesis §4.1: in force once in the log
   }
 
   // Figure 2 rule 5: commitIndex = min(leaderCommit, index of last new entry). The last

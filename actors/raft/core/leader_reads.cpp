@@ -7,12 +7,7 @@
 namespace raftor::raft {
 
 Status RaftCore::Impl::read_index(std::uint64_t request_id) {
-  if (role != Role::leader) {
-    return make_error(ErrorCode::not_leader, "node " + std::to_string(cfg.id) +
-                                                 " is not the leader (term " +
-                                                 std::to_string(term) +
-                                                 "); leader=" + std::to_string(leader));
-  }
+  if (role != Role::leader) return not_leader_error();
   // Thesis §6.4 step 1: until an entry of its term is committed, a new leader does not
   // know the commit index of its predecessor: the read waits for the no-op.
   if (!term_committed) {
@@ -69,6 +64,8 @@ void RaftCore::Impl::on_read_ack(Progress& pr, std::uint64_t context) {
 
 bool RaftCore::Impl::lease_valid() const {
   if (role != Role::leader || cfg.lease_ticks == 0 || !term_committed) return false;
+  // Thesis §3.10 + §6.4.1: voters elect a transfer target despite their lease promise.
+  if (lease_revoked) return false;
   if (voters.size() == 1 && self_voter) return true;  // nobody else can be elected
   // lease_start is the send tick + 1 of what a quorum acknowledged (0 = none yet).
   if (lease_start == 0 || lease_start == UINT64_MAX) return lease_start == UINT64_MAX;

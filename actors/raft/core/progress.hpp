@@ -42,6 +42,9 @@ struct Progress {
 
   NodeId id = 0;
   bool voter = true;
+  // Removed by the configuration in force, which is not committed yet: still sent the
+  // log so it learns of its removal (and stops campaigning, thesis §4.2.3), never counted.
+  bool removed = false;
   State state = State::probe;
   std::uint64_t match = 0;  // highest index known to be replicated on the follower
   std::uint64_t next = 1;   // next index to send

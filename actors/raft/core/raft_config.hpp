@@ -3,6 +3,7 @@
 #pragma once
 
 #include <cstdint>
+#include <optional>
 #include <vector>
 
 #include "raftor/storage/status.hpp"
@@ -12,8 +13,17 @@ namespace raftor::raft {
 
 struct RaftConfig {
   NodeId id = 0;
-  std::vector<NodeId> voters;    // the initial membership, including `id` if it votes
+  // The bootstrap membership, used while neither the log nor the snapshot records one
+  // (thesis §4.1: afterwards the latest configuration entry in the log rules). A node that
+  // joins a running cluster is configured as a learner (or anything that does not make it
+  // a voter on its own): the leader's log then tells it the real configuration.
+  std::vector<NodeId> voters;    // including `id` if it votes
   std::vector<NodeId> learners;  // receive the log, never vote or campaign
+
+  // Automatic promotion (thesis §4.2.1): the leader promotes a learner to voter once its
+  // log is within this many entries of the leader's. nullopt: only by command. 0 waits
+  // for a moment with nothing in flight, which a steady write stream may never leave.
+  std::optional<std::uint64_t> promote_learner_lag;
 
   // A follower campaigns after a random timeout in [election_ticks, 2 * election_ticks)
   // without hearing from a leader (Raft §5.2).

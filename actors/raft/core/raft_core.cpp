@@ -23,22 +23,39 @@ const char* to_string(Role role) {
   return "unknown";
 }
 
+const char* to_string(ConfigChangeType type) {
+  switch (type) {
+    case ConfigChangeType::add_learner: return "add learner";
+    case ConfigChangeType::promote: return "promote";
+    case ConfigChangeType::remove: return "remove";
+  }
+  return "unknown change";
+}
+
 bool Ready::empty() const {
   return send_now.empty() && send_after_sync.empty() && !needs_sync && apply_to == 0 &&
          reads.empty() && failed_reads.empty() && send_snapshot.empty() &&
-         !install_snapshot.has_value();
+         !install_snapshot.has_value() && !membership.has_value();
 }
 
 // --- RaftCore: forwards to Impl ---------------------------------------------------------
 
-RaftCore::RaftCore(RaftConfig config, RaftLog& log, std::uint64_t applied)
-    : impl_(std::make_unique<Impl>(std::move(config), log, applied)) {}
+RaftCore::RaftCore(RaftConfig config, RaftLog& log, std::uint64_t applied,
+                   const std::optional<SnapshotMetadata>& snapshot)
+    : impl_(std::make_unique<Impl>(std::move(config), log, applied, snapshot)) {}
 RaftCore::~RaftCore() = default;
 
 void RaftCore::tick() { impl_->tick(); }
 void RaftCore::step(const Message& message) { impl_->step(message); }
 Result<std::uint64_t> RaftCore::propose(std::vector<std::string> payloads, EntryType type) {
   return impl_->propose(payloads, type);
+}
+Result<std::uint64_t> RaftCore::propose_config_change(const ConfigChange& change) {
+  return impl_->propose_config_change(change);
+}
+Status RaftCore::transfer_leadership(NodeId target) { return impl_->transfer_leadership(target); }
+Membership RaftCore::membership_at(std::uint64_t index) const {
+  return impl_->membership_at(index);
 }
 Status RaftCore::read_index(std::uint64_t request_id) { return impl_->read_index(request_id); }
 bool RaftCore::lease_valid() const { return impl_->lease_valid(); }
@@ -62,8 +79,9 @@ std::uint64_t splitmix64(std::uint64_t& state) {
 }
 }  // namespace
 
-RaftCore::Impl::Impl(RaftConfig config, RaftLog& raft_log, std::uint64_t applied_index)
-    : cfg(std::move(config)), log(raft_log) {
+RaftCore::Impl::Impl(RaftConfig config, RaftLog& raft_log, std::uint64_t applied_index,
+                     const std::optional<SnapshotMetadata>& snapshot)
+    : cfg(std::move(config)), log(raft_log), configs(Membership{cfg.voters, cfg.learners, {}}, 0) {
   // The driver validates the config first (RaftConfig::validate()). Should it not, zero
   // settings become 1 so the core stays well-defined rather than dividing by zero.
   assert(cfg.validate().ok());
@@ -71,8 +89,15 @@ RaftCore::Impl::Impl(RaftConfig config, RaftLog& raft_log, std::uint64_t applied
   cfg.heartbeat_ticks = std::max<std::uint32_t>(cfg.heartbeat_ticks, 1);
   cfg.max_inflight_appends = std::max<std::uint32_t>(cfg.max_inflight_appends, 1);
   cfg.max_append_bytes = std::max<std::uint64_t>(cfg.max_append_bytes, 1);
-  voters = cfg.voters;
-  std::sort(voters.begin(), voters.end());
+  // Thesis §4.1: the configuration is the latest one in the log; below the log's start the
+  // snapshot records it, and with neither the bootstrap voters/learners apply.
+  if (snapshot && !snapshot->membership.voters.empty()) {
+    configs.rebase(snapshot->last_included.index, snapshot->membership);
+  }
+  load_config_from_log();
+  in_force = configs.current();
+  voters = in_force.voters;
+  learners = in_force.learners;
   self_voter = voter(cfg.id);
   // Election timeouts are random per node but reproducible: same seed, same schedule.
   rng = cfg.seed ^ (cfg.id * 0xd6e8feb86659fd93ULL);
@@ -89,6 +114,17 @@ RaftCore::Impl::Impl(RaftConfig config, RaftLog& raft_log, std::uint64_t applied
 
 bool RaftCore::Impl::voter(NodeId node) const {
   return std::binary_search(voters.begin(), voters.end(), node);
+}
+
+bool RaftCore::Impl::learner(NodeId node) const {
+  return std::binary_search(learners.begin(), learners.end(), node);
+}
+
+Error RaftCore::Impl::not_leader_error() const {
+  return make_error(ErrorCode::not_leader, "node " + std::to_string(cfg.id) +
+                                               " is not the leader (term " +
+                                               std::to_string(term) +
+                                               "); leader=" + std::to_string(leader));
 }
 
 void RaftCore::Impl::persist_hard_state() {
@@ -203,7 +239,8 @@ void RaftCore::Impl::step(const Message& m) {
       // §5.1: a higher term makes any server adopt it and become follower; the sender of
       // an AppendEntries or InstallSnapshot is the leader of that term.
       const bool from_leader = std::holds_alternative<AppendRequest>(m.body) ||
-                               std::holds_alternative<SnapshotRequest>(m.body);
+                               std::holds_alternative<SnapshotRequest>(m.body) ||
+                               std::holds_alternative<TimeoutNow>(m.body);
       become_follower(m.term, from_leader ? m.from : 0);
     }
   } else if (m.term < term) {
@@ -224,6 +261,8 @@ void RaftCore::Impl::step(const Message& m) {
           handle_append_response(m, body);
         } else if constexpr (std::is_same_v<T, SnapshotRequest>) {
           handle_snapshot_request(m, body);
+        } else if constexpr (std::is_same_v<T, TimeoutNow>) {
+          handle_timeout_now(m);
         }
       },
       m.body);
@@ -240,6 +279,8 @@ void RaftCore::Impl::on_synced(std::uint64_t synced_index) {
 
 void RaftCore::Impl::on_applied(std::uint64_t applied_index) {
   applied = std::max(applied, applied_index);
+  // Snapshots are taken at or after the applied index: older configurations are not asked.
+  configs.compact(std::min(applied, commit));
 }
 
 Ready RaftCore::Impl::take_ready() {
@@ -273,6 +314,10 @@ Ready RaftCore::Impl::take_ready() {
     installing.reset();
   }
   ready.install_snapshot = std::exchange(snapshot_to_install, std::nullopt);
+  if (config_changed) {
+    ready.membership = in_force;
+    config_changed = false;
+  }
   return ready;
 }
 
@@ -287,6 +332,10 @@ CoreStatus RaftCore::Impl::status() const {
   s.applied = applied;
   s.last_log = log.last_log_id();
   s.first_index = log.first_index();
+  s.membership = in_force;
+  s.config_index = configs.current_index();
+  s.config_pending = configs.current_index() > commit;
+  s.transferring_to = transfer_target;
   return s;
 }
 

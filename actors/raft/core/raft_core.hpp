@@ -29,6 +29,20 @@ struct ReadState {
   std::uint64_t read_index = 0;
 };
 
+// One single-server membership change (thesis §4.1): at most one is uncommitted at a time.
+enum class ConfigChangeType : std::uint8_t {
+  add_learner,  // a new node that receives the log (or a snapshot) but does not vote yet
+  promote,      // a learner becomes a voter
+  remove,       // a voter or learner leaves the cluster
+};
+const char* to_string(ConfigChangeType type);
+
+struct ConfigChange {
+  ConfigChangeType type = ConfigChangeType::add_learner;
+  NodeId node = 0;
+  std::string address;  // add_learner: how peers reach it (kept in the membership); optional
+};
+
 struct Ready {
   // Leader replication (AppendEntries carrying new entries, heartbeats): may be sent while
   // the leader's own log write is still being synced (thesis §10.2.1).
@@ -50,6 +64,10 @@ struct Ready {
   // Follower: a received snapshot to install into the state machine, after which the
   // driver calls on_snapshot_installed(). Entries handed over earlier are applied first.
   std::optional<SnapshotMetadata> install_snapshot;
+  // The configuration this node uses changed (a configuration entry was appended or
+  // truncated, or a snapshot installed; thesis §4.1): connect to new members, drop
+  // removed ones. Set once per change, with the configuration now in force.
+  std::optional<Membership> membership;
 
   bool empty() const;
 };
@@ -64,14 +82,21 @@ struct CoreStatus {
   std::uint64_t applied = 0;
   LogId last_log;
   std::uint64_t first_index = 0;
+  Membership membership;          // the configuration in force (latest in the log, §4.1)
+  std::uint64_t config_index = 0; // the entry that set it (0: bootstrap; snapshot index)
+  bool config_pending = false;    // that entry is not committed yet
+  NodeId transferring_to = 0;     // leader: a leadership transfer to this voter is under way
 };
 
 class RaftCore {
  public:
   // Restart recovery: term and vote come from log.hard_state(). `applied` is the state
   // machine's last_applied index: everything up to it was committed. `config` must pass
-  // validate(). `log` must outlive the core.
-  RaftCore(RaftConfig config, RaftLog& log, std::uint64_t applied = 0);
+  // validate(). `log` must outlive the core. `snapshot`: the newest local snapshot, whose
+  // membership is the configuration at its index; configuration entries after it in the
+  // log override it, and without either the bootstrap config.voters/learners apply.
+  RaftCore(RaftConfig config, RaftLog& log, std::uint64_t applied = 0,
+           const std::optional<SnapshotMetadata>& snapshot = std::nullopt);
   ~RaftCore();
   RaftCore(const RaftCore&) = delete;
   RaftCore& operator=(const RaftCore&) = delete;
@@ -81,9 +106,30 @@ class RaftCore {
 
   // Leader only: appends the payloads as entries of the current term (one log write for
   // the whole batch: group commit). Returns the index of the first. not_leader otherwise,
-  // with the known leader's id in the message ("leader=N").
+  // with the known leader's id in the message ("leader=N"); busy while a leadership
+  // transfer is under way (thesis §3.10: retry, at the new leader). Configuration entries
+  // only through propose_config_change().
   Result<std::uint64_t> propose(std::vector<std::string> payloads,
                                 EntryType type = EntryType::normal);
+
+  // Leader only: appends a configuration entry for one single-server change (thesis
+  // §4.1); it takes effect at once, committed or not. Returns its index. Errors:
+  // not_leader; busy while another change is uncommitted, while no entry of this term is
+  // committed yet (the §4.1 safety fix) or during a leadership transfer; invalid_argument
+  // for a change that does not fit the configuration (adding a member, promoting a voter
+  // or a non-member, removing a non-member or the last voter).
+  Result<std::uint64_t> propose_config_change(const ConfigChange& change);
+
+  // Leader only: hands leadership to `target` (0: the voter with the most of our log),
+  // thesis §3.10. Proposals get busy until the transfer ends; the target is caught up,
+  // then sent TimeoutNow. Aborted after an election timeout. invalid_argument for a
+  // learner, a non-member, ourselves or a cluster with no other voter; busy if a transfer
+  // to another node is under way.
+  Status transfer_leadership(NodeId target = 0);
+
+  // The configuration in force at log index `index` (for the metadata of a snapshot taken
+  // there). Valid from the node's applied index onwards.
+  Membership membership_at(std::uint64_t index) const;
 
   // Starts a linearizable read (thesis §6.4). Its outcome arrives in Ready::reads or
   // Ready::failed_reads under `request_id`. Not leader: not_leader error at once.

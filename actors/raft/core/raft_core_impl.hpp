@@ -5,13 +5,17 @@
 //   replication.cpp the leader: proposals, per-follower progress, heartbeats, commit
 //   leader_reads.cpp ReadIndex and the leader lease
 //   snapshots.cpp   InstallSnapshot on both sides (Raft §7)
+//   membership.cpp  configuration changes (thesis chapter 4)
+//   transfer.cpp    leadership transfer (thesis §3.10)
 #pragma once
 
 #include <cstdint>
 #include <optional>
+#include <span>
 #include <utility>
 #include <vector>
 
+#include "raftor/actors/raft/core/config_history.hpp"
 #include "raftor/actors/raft/core/progress.hpp"
 #include "raftor/actors/raft/core/raft_core.hpp"
 #include "raftor/actors/raft/core/read_index.hpp"
@@ -21,7 +25,8 @@ namespace raftor::raft {
 using MessageBody = decltype(Message::body);
 
 struct RaftCore::Impl {
-  Impl(RaftConfig config, RaftLog& raft_log, std::uint64_t applied_index);
+  Impl(RaftConfig config, RaftLog& raft_log, std::uint64_t applied_index,
+       const std::optional<SnapshotMetadata>& snapshot);
 
   // --- raft_core.cpp: common rules --------------------------------------------------
   void tick();
@@ -32,6 +37,8 @@ struct RaftCore::Impl {
   void on_applied(std::uint64_t applied_index);
 
   bool voter(NodeId node) const;
+  bool learner(NodeId node) const;
+  Error not_leader_error() const;
   std::size_t quorum() const { return voters.size() / 2 + 1; }
   void persist_hard_state();
   void reset_election_timer();
@@ -49,7 +56,7 @@ struct RaftCore::Impl {
   void become_follower(std::uint64_t new_term, NodeId new_leader);
   void campaign();
   void become_pre_candidate();
-  void become_candidate();
+  void become_candidate(bool leadership_transfer = false);
   void become_leader();
   void handle_vote_request(const Message& m, const VoteRequest& req);
   void handle_vote_response(const Message& m, const VoteResponse& resp);
@@ -79,6 +86,27 @@ struct RaftCore::Impl {
   void handle_snapshot_request(const Message& m, const SnapshotRequest& req);
   void on_snapshot_installed(const SnapshotMetadata& snapshot);
 
+  // --- membership.cpp ---------------------------------------------------------------
+  void load_config_from_log();
+  // Thesis §4.1: configuration entries take effect as soon as they are in the log.
+  void note_config_entries(std::span<const Entry> entries);
+  void note_log_truncated(std::uint64_t from);
+  // Makes configs.current() the configuration in force: quorums, role, leader progress.
+  void adopt_config();
+  void sync_peers();
+  Result<std::uint64_t> propose_config_change(const ConfigChange& change);
+  void maybe_promote_learner();
+  void forget_removed_peers();
+  void maybe_step_down_removed();
+  Membership membership_at(std::uint64_t index) const;
+
+  // --- transfer.cpp -------------------------------------------------------------------
+  Status transfer_leadership(NodeId target);
+  void maybe_send_timeout_now(Progress& pr);
+  void tick_transfer();
+  void handle_timeout_now(const Message& m);
+  Progress* most_up_to_date_voter();
+
   // --- leader_reads.cpp -------------------------------------------------------------
   Status read_index(std::uint64_t request_id);
   bool lease_valid() const;
@@ -90,8 +118,12 @@ struct RaftCore::Impl {
   // --- configuration and storage ----------------------------------------------------
   RaftConfig cfg;
   RaftLog& log;
-  std::vector<NodeId> voters;  // sorted
+  ConfigHistory configs;       // the configurations of the log, latest in force (§4.1)
+  Membership in_force;         // configs.current() as last adopted
+  std::vector<NodeId> voters;    // sorted, of in_force
+  std::vector<NodeId> learners;  // sorted, of in_force
   bool self_voter = false;
+  bool config_changed = false;  // Ready::membership pending
 
   // --- persistent state (Raft figure 2), mirrored from log.hard_state() -------------
   std::uint64_t term = 0;
@@ -120,6 +152,13 @@ struct RaftCore::Impl {
   bool term_committed = false;  // an entry of the current term is committed (§5.4.2)
   ReadTracker reads;
   std::uint64_t lease_start = 0;  // send tick + 1 of what a quorum acknowledged; 0 none
+  // Leadership transfer (thesis §3.10): the voter being handed leadership (0: none), the
+  // ticks since it started, the tick TimeoutNow last went out. Once TimeoutNow is sent,
+  // voters may elect the target despite their lease promise: no lease reads this term.
+  NodeId transfer_target = 0;
+  std::uint32_t transfer_elapsed = 0;
+  std::uint64_t timeout_now_tick = UINT64_MAX;
+  bool lease_revoked = false;
 
   // --- output, collected by take_ready() --------------------------------------------
   std::vector<Message> out_now;

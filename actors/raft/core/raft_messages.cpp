@@ -21,7 +21,8 @@ std::string describe(const Message& message) {
         else if constexpr (std::is_same_v<T, AppendResponse>) return "AppendResponse";
         else if constexpr (std::is_same_v<T, SnapshotRequest>) return "SnapshotRequest";
         else if constexpr (std::is_same_v<T, SnapshotChunk>) return "SnapshotChunk";
-        else return "SnapshotChunkAck";
+        else if constexpr (std::is_same_v<T, SnapshotChunkAck>) return "SnapshotChunkAck";
+        else return "TimeoutNow";
       },
       message.body);
   out += " " + std::to_string(message.from) + "->" + std::to_string(message.to) +
@@ -57,6 +58,8 @@ std::string describe(const Message& message) {
           out += " snapshot=" + log_id(body.snapshot) +
                  " next=" + std::to_string(body.next_offset) + (body.done ? " done" : "") +
                  (body.rejected ? " rejected" : "");
+        } else if constexpr (std::is_same_v<T, TimeoutNow>) {
+          // no fields: the term in the envelope is the leader's
         } else {
           if (body.success) {
             out += " success match=" + std::to_string(body.match_index);

@@ -73,12 +73,16 @@ struct SnapshotChunkAck {
   bool rejected = false;          // the whole file's checksum failed: start again
 };
 
+// Thesis §3.10 leadership transfer: the leader tells a caught-up voter to start an election
+// at once (no pre-vote, voters ignore their leader lease for it). Sent in the leader's term.
+struct TimeoutNow {};
+
 struct Message {
   NodeId from = 0;
   NodeId to = 0;
   std::uint64_t term = 0;
   std::variant<VoteRequest, VoteResponse, AppendRequest, AppendResponse, SnapshotRequest,
-               SnapshotChunk, SnapshotChunkAck>
+               SnapshotChunk, SnapshotChunkAck, TimeoutNow>
       body;
 };
 

@@ -14,13 +14,19 @@ constexpr std::uint32_t kRegressionsToBelieve = 3;
 
 Result<std::uint64_t> RaftCore::Impl::propose(std::vector<std::string>& payloads,
                                               EntryType type) {
-  if (role != Role::leader) {
-    return make_error(ErrorCode::not_leader, "node " + std::to_string(cfg.id) +
-                                                 " is not the leader (term " +
-                                                 std::to_string(term) +
-                                                 "); leader=" + std::to_string(leader));
-  }
+  if (role != Role::leader) return not_leader_error();
   if (payloads.empty()) return make_error(ErrorCode::invalid_argument, "empty proposal");
+  if (type == EntryType::config) {
+    return make_error(ErrorCode::invalid_argument,
+                      "configuration entries go through propose_config_change()");
+  }
+  if (transfer_target != 0) {
+    // Thesis §3.10: proposals pause while leadership moves, or the target could never
+    // catch up; the client retries (at the new leader, or here if the transfer aborts).
+    return make_error(ErrorCode::busy, "node " + std::to_string(cfg.id) +
+                                           " is handing leadership to node " +
+                                           std::to_string(transfer_target) + ": retry");
+  }
   // Group commit: the whole batch is one log write (and one sync); the AppendEntries for
   // it are built at take_ready(), so batches proposed in between share them too.
   const std::uint64_t first = log.last_index() + 1;
@@ -50,6 +56,8 @@ void RaftCore::Impl::tick_leader() {
     }
     for (Progress& pr : peers) pr.recent_active = false;
   }
+  tick_transfer();
+  maybe_promote_learner();
   if (cfg.lease_ticks > 0) reads.prune_rounds(now, cfg.lease_ticks);
   if (heartbeat_elapsed >= cfg.heartbeat_ticks) {
     heartbeat_elapsed = 0;
@@ -188,7 +196,8 @@ void RaftCore::Impl::handle_append_response(const Message& m, const AppendRespon
   if (pr->state == Progress::State::probe && resp.match_index >= pr->match) {
     pr->become_replicate();  // the match point is known: start pipelining
   }
-  if (advanced && pr->voter) maybe_commit();
+  maybe_send_timeout_now(*pr);
+  if (advanced && pr->voter) maybe_commit();  // last: may step down and clear peers
 }
 
 std::uint64_t RaftCore::Impl::self_match() const {
@@ -208,6 +217,8 @@ void RaftCore::Impl::maybe_commit() {
   if (n <= commit || term_or_zero(n) != term) return;
   commit = n;
   on_leader_commit_advanced();
+  forget_removed_peers();
+  maybe_step_down_removed();
 }
 
 }  // namespace raftor::raft

@@ -60,8 +60,13 @@ void RaftCore::Impl::on_snapshot_installed(const SnapshotMetadata& snapshot) {
     // discarded entries at or below the snapshot are all covered by it.
     if (term_or_zero(snap.index) != snap.term) {
       if (log.last_index() >= log.first_index()) (void)log.truncate_suffix(log.first_index());
+      configs.truncate(snap.index + 1);  // their configuration entries went with them
     }
     (void)log.purge_prefix(snap);
+    // Raft §7: a snapshot holds the latest configuration as of its last included entry;
+    // configuration entries kept after it still override it (thesis §4.1).
+    if (!snapshot.membership.voters.empty()) configs.rebase(snap.index, snapshot.membership);
+    adopt_config();
     commit = snap.index;
     synced = std::max(synced, snap.index);
     dirty = true;  // the acknowledgement below waits for the log change to be synced

@@ -136,18 +136,32 @@ void Solo::restart(std::uint64_t applied) {
 // --- Network ----------------------------------------------------------------------------
 
 Network::Network(std::vector<NodeId> voters, std::vector<NodeId> learners,
-                 const std::function<void(RaftConfig&)>& tweak) {
+                 const std::function<void(RaftConfig&)>& tweak)
+    : tweak_(tweak) {
   std::vector<NodeId> all = voters;
   all.insert(all.end(), learners.begin(), learners.end());
-  for (NodeId id : all) {
-    auto n = std::make_unique<Node>();
-    n->config = make_config(id, voters, learners);
-    n->config.seed = 1000 + id;
-    if (tweak) tweak(n->config);
-    EXPECT_TRUE(n->config.validate().ok());
-    n->core = std::make_unique<RaftCore>(n->config, n->log);
-    nodes_.emplace(id, std::move(n));
-  }
+  for (NodeId id : all) add_node(id, voters, learners);
+}
+
+void Network::add_node(NodeId id, std::vector<NodeId> voters, std::vector<NodeId> learners) {
+  auto n = std::make_unique<Node>();
+  n->config = make_config(id, std::move(voters), std::move(learners));
+  n->config.seed = 1000 + id;
+  if (tweak_) tweak_(n->config);
+  EXPECT_TRUE(n->config.validate().ok());
+  n->core = std::make_unique<RaftCore>(n->config, n->log);
+  nodes_[id] = std::move(n);
+}
+
+void Network::compact(NodeId id) {
+  Node& n = node(id);
+  const LogId snap{n.applied.size(), n.applied.empty() ? 0 : n.applied.back().term};
+  snapshots_[snap] = n.applied;
+  SnapshotMetadata meta;
+  meta.last_included = snap;
+  meta.membership = n.core->membership_at(snap.index);
+  n.snapshot = meta;
+  EXPECT_TRUE(n.log.purge_prefix(snap).ok());
 }
 
 std::vector<NodeId> Network::ids() const {
@@ -181,15 +195,18 @@ bool Network::collect() {
       snapshots_[snap] = n->applied;
       SnapshotMetadata meta;
       meta.last_included = snap;
+      meta.membership = n->core->membership_at(snap.index);
       queue_.push_back(Message{id, to, n->core->status().term, SnapshotRequest{meta}});
     }
     if (r.install_snapshot) {
       auto it = snapshots_.find(r.install_snapshot->last_included);
       EXPECT_NE(it, snapshots_.end()) << "node " << id << " installs an unknown snapshot";
       if (it != snapshots_.end()) n->applied = it->second;
+      n->snapshot = *r.install_snapshot;
       n->core->on_snapshot_installed(*r.install_snapshot);
       ++n->snapshots_installed;
     }
+    if (r.membership) n->memberships.push_back(*r.membership);
     n->reads.insert(n->reads.end(), r.reads.begin(), r.reads.end());
     n->failed_reads.insert(n->failed_reads.end(), r.failed_reads.begin(), r.failed_reads.end());
   }
@@ -248,7 +265,7 @@ void Network::restart(NodeId id) {
   n.log.crash();
   const LogId applied{n.applied.size(), n.applied.empty() ? 0 : n.applied.back().term};
   EXPECT_TRUE(align_log_with_state_machine(n.log, applied).ok());
-  n.core = std::make_unique<RaftCore>(n.config, n.log, n.applied.size());
+  n.core = std::make_unique<RaftCore>(n.config, n.log, n.applied.size(), n.snapshot);
 }
 
 }  // namespace raftor::raft::test

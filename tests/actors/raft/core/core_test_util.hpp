@@ -10,6 +10,7 @@
 #include <functional>
 #include <map>
 #include <memory>
+#include <optional>
 #include <set>
 #include <string>
 #include <utility>
@@ -89,10 +90,18 @@ class Network {
     std::vector<ReadState> reads;
     std::vector<std::uint64_t> failed_reads;
     int snapshots_installed = 0;
+    std::optional<SnapshotMetadata> snapshot;  // the newest one installed (restart input)
+    std::vector<Membership> memberships;        // every Ready::membership, in order
   };
 
   explicit Network(std::vector<NodeId> voters, std::vector<NodeId> learners = {},
                    const std::function<void(RaftConfig&)>& tweak = {});
+
+  // A node that joins later, started with this bootstrap membership (for a joining node:
+  // the current voters, itself a learner).
+  void add_node(NodeId id, std::vector<NodeId> voters, std::vector<NodeId> learners);
+  // Leader `id` snapshots its applied state and purges its log up to it (Raft §7).
+  void compact(NodeId id);
 
   Node& node(NodeId id) { return *nodes_.at(id); }
   RaftCore& core(NodeId id) { return *nodes_.at(id)->core; }
@@ -125,6 +134,7 @@ class Network {
   std::deque<Message> queue_;
   std::set<NodeId> isolated_;
   std::map<LogId, std::vector<Entry>> snapshots_;  // by last included entry
+  std::function<void(RaftConfig&)> tweak_;
 };
 
 }  // namespace raftor::raft::test

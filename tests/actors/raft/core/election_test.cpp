@@ -318,8 +318,10 @@ TEST(RaftCore, WithoutPreVoteIsolatedNodeRaisesItsTerm) {
   EXPECT_GT(net.core(3).status().term, term + 2);
 }
 
-// Learners are in no quorum: they never campaign and never vote.
-TEST(RaftCore, LearnerNeverCampaignsOrVotes) {
+// Learners are in no quorum: they never campaign. Asked for a vote they answer (thesis
+// §4.1, as etcd's learners do): only a candidate whose newer configuration already made
+// them voters asks, and only its count includes them.
+TEST(RaftCore, LearnerNeverCampaignsButAnswersVoteRequests) {
   Solo n(make_config(4, kThree, {4}));
   EXPECT_EQ(n.status().role, Role::learner);
   for (int i = 0; i < 200; ++i) n->tick();
@@ -328,9 +330,11 @@ TEST(RaftCore, LearnerNeverCampaignsOrVotes) {
   n->step(vote_request(2, 4, 1, {9, 9}));
   auto v = only<VoteResponse>(n.ready().send_after_sync);
   ASSERT_EQ(v.size(), 1u);
-  EXPECT_FALSE(v[0].second.granted);
-  EXPECT_EQ(n.status().voted_for, 0u);
+  EXPECT_TRUE(v[0].second.granted);
+  EXPECT_EQ(n.status().voted_for, 2u);
   EXPECT_EQ(n.status().role, Role::learner);
+  for (int i = 0; i < 200; ++i) n->tick();
+  EXPECT_TRUE(only<VoteRequest>(n.ready().send_after_sync).empty());
 }
 
 // A cluster of one voter elects itself on its first timeout, pre-vote or not.

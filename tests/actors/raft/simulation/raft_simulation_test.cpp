@@ -77,6 +77,8 @@ void run_seeds(std::uint64_t first, std::uint64_t count, std::uint64_t steps) {
   std::uint64_t crashes = 0;
   std::uint64_t installs = 0;
   std::uint64_t schedules_with_installs = 0;
+  std::uint64_t config_changes = 0;
+  std::uint64_t transfers = 0;
   int failures = 0;
   for (std::uint64_t seed = first; seed < first + count && failures < 3; ++seed) {
     SCOPED_TRACE("seed=" + std::to_string(seed));
@@ -86,6 +88,8 @@ void run_seeds(std::uint64_t first, std::uint64_t count, std::uint64_t steps) {
     crashes += out.crashes;
     installs += out.snapshots_installed;
     if (out.snapshots_installed != 0) ++schedules_with_installs;
+    config_changes += out.config_changes;
+    transfers += out.transfers;
     total.leaders += out.stats.leaders;
     total.applied += out.stats.applied;
     total.acked += out.stats.acked;
@@ -108,7 +112,8 @@ void run_seeds(std::uint64_t first, std::uint64_t count, std::uint64_t steps) {
             << " ReadIndex reads confirmed (" << total.reads_failed << " failed), "
             << total.lease_reads_checked << " lease reads, " << crashes << " crashes, "
             << installs << " snapshots installed (in " << schedules_with_installs
-            << " schedules); "
+            << " schedules), " << config_changes << " membership changes, " << transfers
+            << " leadership transfers; "
             << total.reused_proposal_indexes << " proposals at an index the same node had "
             << "already given to a pending proposal\n";
 }

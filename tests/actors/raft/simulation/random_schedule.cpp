@@ -1,5 +1,6 @@
 #include "random_schedule.hpp"
 
+#include <algorithm>
 #include <iostream>
 
 #include "sim_cluster.hpp"
@@ -23,6 +24,8 @@ struct Rates {
   std::uint64_t pause = 0;
   std::uint64_t snapshot = 0;   // a random node snapshots and purges its log
   std::uint64_t retention = 0;  // entries it keeps below the snapshot
+  std::uint64_t membership = 0;  // the leader adds, promotes or removes a node (§4.1)
+  std::uint64_t transfer = 0;    // the leader hands leadership over (§3.10)
 };
 
 template <class T>
@@ -37,8 +40,10 @@ struct Shape {
   std::string describe() const {
     const auto& r = cluster.raft;
     const auto& n = cluster.network;
-    return str(cluster.nodes) + " voters + " + str(cluster.learners) +
-           " learners, election_ticks=" + str(r.election_ticks) +
+    return str(cluster.nodes) + " voters + " + str(cluster.learners) + " learners + " +
+           str(cluster.spares) + " spares, promote_learner_lag=" +
+           (r.promote_learner_lag ? str(*r.promote_learner_lag) : std::string("off")) +
+           ", election_ticks=" + str(r.election_ticks) +
            " heartbeat_ticks=" + str(r.heartbeat_ticks) + " pre_vote=" + str(r.pre_vote) +
            " check_quorum=" + str(r.check_quorum) + " lease_ticks=" + str(r.lease_ticks) +
            " max_append_bytes=" + str(r.max_append_bytes) +
@@ -47,7 +52,8 @@ struct Shape {
            str(n.duplicate_ppm) + "ppm long " + str(n.long_delay_ppm) + "ppm; faults: net " +
            str(rates.network_fault) + "ppm crash " + str(rates.crash) + "ppm" +
            (cluster.torn_crashes ? " (torn)" : "") + " pause " + str(rates.pause) + "ppm" +
-           " snapshot " + str(rates.snapshot) + "ppm retention " + str(rates.retention);
+           " snapshot " + str(rates.snapshot) + "ppm retention " + str(rates.retention) +
+           "; membership " + str(rates.membership) + "ppm transfer " + str(rates.transfer) + "ppm";
   }
 };
 
@@ -84,6 +90,15 @@ Shape choose_shape(std::uint64_t seed) {
   s.rates.snapshot = pick<std::uint64_t>(rng, {0, 0, 2'000, 20'000});
   s.rates.retention = pick<std::uint64_t>(rng, {0, 2, 20});
   s.rates.lease_read = lease ? 30'000 : 0;
+  // Membership changes and leadership transfers (thesis chapter 4, §3.10), in most runs.
+  // Drawn from a separate stream so the shapes above stay what they were for each seed.
+  SimRandom more(mix_seed(seed, 2));
+  s.cluster.spares = pick<std::size_t>(more, {0, 1, 2});
+  s.rates.membership = pick<std::uint64_t>(more, {0, 1'000, 3'000, 10'000});
+  s.rates.transfer = pick<std::uint64_t>(more, {0, 1'000, 5'000});
+  // Automatic promotion in two thirds of the runs, within 0, 5 or 50 entries of the leader.
+  const std::uint64_t lag = pick<std::uint64_t>(more, {0, 5, 50});
+  if (more.chance(666'666)) r.promote_learner_lag = lag;
   return s;
 }
 
@@ -110,6 +125,46 @@ void network_fault(SimCluster& c) {
     const NodeId b = random_node(c);
     if (a != b) c.block(a, b);
   }
+}
+
+// One single-server change at the leader (thesis §4.1): add a non-member as a learner,
+// promote a learner, or remove any member — the leader itself included — while at least
+// two voters remain. Refusals (a change pending, a transfer) are part of the test.
+void change_membership(SimCluster& c) {
+  SimRandom& rng = c.rng();
+  auto l = c.leader();
+  if (!l || c.paused(*l)) return;
+  const Membership m = c.node(*l).status().membership;
+  auto in = [](const std::vector<NodeId>& ids, NodeId id) {
+    return std::find(ids.begin(), ids.end(), id) != ids.end();
+  };
+  std::vector<NodeId> outsiders;
+  for (NodeId id : c.ids()) {
+    if (!in(m.voters, id) && !in(m.learners, id)) outsiders.push_back(id);
+  }
+  const std::uint64_t r = rng.below(100);
+  raft::ConfigChange change;
+  if (r < 35 && !outsiders.empty()) {
+    change = {raft::ConfigChangeType::add_learner, outsiders[rng.below(outsiders.size())],
+              "sim:" + std::to_string(rng.below(1000))};
+  } else if (r < 65 && !m.learners.empty()) {
+    change = {raft::ConfigChangeType::promote, m.learners[rng.below(m.learners.size())], {}};
+  } else {
+    std::vector<NodeId> removable = m.learners;
+    if (m.voters.size() > 2) removable.insert(removable.end(), m.voters.begin(), m.voters.end());
+    if (removable.empty()) return;
+    change = {raft::ConfigChangeType::remove, removable[rng.below(removable.size())], {}};
+  }
+  c.change_membership(*l, change);
+}
+
+void transfer_leadership(SimCluster& c) {
+  SimRandom& rng = c.rng();
+  auto l = c.leader();
+  if (!l || c.paused(*l)) return;
+  // Half to the most up-to-date voter, half to any node (learners and outsiders refused).
+  const NodeId target = rng.chance(500'000) ? 0 : random_node(c);
+  c.transfer_leadership(*l, target);
 }
 
 void crash_someone(SimCluster& c) {
@@ -154,6 +209,8 @@ void one_step(SimCluster& c, const Rates& rates) {
   if (rates.crash != 0 && rng.chance(rates.crash)) crash_someone(c);
   if (rates.pause != 0 && rng.chance(rates.pause)) c.pause(random_node(c), 1 + rng.below(30));
   if (rates.snapshot != 0 && rng.chance(rates.snapshot)) c.take_snapshot(random_node(c), rates.retention);
+  if (rates.membership != 0 && rng.chance(rates.membership)) change_membership(c);
+  if (rates.transfer != 0 && rng.chance(rates.transfer)) transfer_leadership(c);
   for (NodeId id : c.ids()) {
     if (!c.node(id).up() && rng.chance(rates.restart)) c.restart(id);
   }
@@ -180,6 +237,8 @@ ScheduleOutcome run_random_schedule(std::uint64_t seed, const ScheduleOptions& o
   out.steps = cluster.now();
   out.crashes = cluster.crashes();
   out.snapshots_installed = cluster.snapshots_installed();
+  out.config_changes = cluster.config_changes();
+  out.transfers = cluster.transfers();
   out.stats = cluster.checker().stats();
   return out;
 }

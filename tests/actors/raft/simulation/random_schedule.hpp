@@ -25,6 +25,8 @@ struct ScheduleOutcome {
   std::uint64_t steps = 0;
   std::uint64_t crashes = 0;
   std::uint64_t snapshots_installed = 0;
+  std::uint64_t config_changes = 0;
+  std::uint64_t transfers = 0;
   CheckStats stats;
 };
 

@@ -293,3 +293,108 @@ TEST(RaftSimulationScenario, FollowerCrashRestartDuringWrites) {
 
 }  // namespace
 }  // namespace raftor::sim
+
+namespace raftor::sim {
+namespace {
+
+bool is_voter_at(SimCluster& c, NodeId at, NodeId id) {
+  const auto v = c.node(at).status().membership.voters;
+  return std::find(v.begin(), v.end(), id) != v.end();
+}
+
+// The example in the simulator: a one-node cluster grows to three (each newcomer
+// added as a learner, caught up, promoted) while a client keeps writing; no write is
+// refused or lost, and the third node's vote then matters.
+TEST(RaftSimulationScenario, SingleNodeExpansionWhileWriting) {
+  ClusterOptions o = scenario_options(31, 1);
+  o.spares = 2;
+  o.raft.promote_learner_lag = 5;  // promoted automatically once within 5 entries
+  SimCluster c(o);
+  const NodeId l = wait_for_leader(c);
+  ASSERT_EQ(l, 1u);
+  std::size_t refused = 0;
+  std::size_t proposed = 0;
+  auto write_for = [&](std::uint64_t steps) {
+    for (std::uint64_t i = 0; i < steps; ++i) {
+      if (i % 3 == 0) {
+        if (c.propose(l, 1, "w").empty()) ++refused;
+        ++proposed;
+      }
+      c.step();
+    }
+  };
+  write_for(30);
+  for (NodeId joiner : {2, 3}) {
+    ASSERT_TRUE(c.change_membership(l, {raft::ConfigChangeType::add_learner, joiner, "n"}));
+    for (int round = 0; round < 40 && !is_voter_at(c, l, joiner); ++round) write_for(5);
+    ASSERT_TRUE(is_voter_at(c, l, joiner)) << c.report();
+    write_for(30);
+  }
+  EXPECT_EQ(c.node(l).status().membership.voters, (std::vector<NodeId>{1, 2, 3}));
+  EXPECT_EQ(refused, 0u);
+  ASSERT_TRUE(c.run_until([&] { return acked_with(c, "w") == proposed; }, 300)) << c.report();
+  // Three voters now: with node 3 cut off, 1 and 2 still commit; with 2 and 3 cut off,
+  // node 1 alone cannot.
+  c.isolate(3);
+  c.propose(l, 1, "two");
+  ASSERT_TRUE(c.run_until([&] { return acked_with(c, "two") == 1; }, 100)) << c.report();
+  c.heal();
+  c.split({{1}, {2, 3}});
+  c.propose(l, 1, "alone");
+  c.run(8);
+  EXPECT_EQ(acked_with(c, "alone"), 0u);
+  ASSERT_TRUE(c.finish()) << c.report();
+}
+
+// Thesis §4.2.2 under faults: the leader removes itself while one follower is cut off;
+// it keeps leading until the change commits (with the remaining follower), then steps
+// down and hands over; the cluster continues with the two voters left.
+TEST(RaftSimulationScenario, LeaderRemovesItselfDuringPartition) {
+  SimCluster c(scenario_options(41, 3));
+  const NodeId l = wait_for_leader(c);
+  c.propose(l, 3, "before");
+  ASSERT_TRUE(c.run_until([&] { return acked_with(c, "before") == 3; }, 200)) << c.report();
+  const auto rest = others(c, {l});
+  c.isolate(rest[0]);
+  ASSERT_TRUE(c.change_membership(l, {raft::ConfigChangeType::remove, l, {}}));
+  EXPECT_EQ(c.node(l).status().role, raft::Role::leader);
+  // Voters {rest}: both needed, one is cut off: the change cannot commit yet.
+  c.run(30);
+  EXPECT_TRUE(c.node(l).status().config_pending);
+  const std::uint64_t term = c.node(l).status().term;
+  c.heal();
+  const NodeId next = wait_for_leader_in(c, rest, term, 300);
+  ASSERT_NE(next, 0u);
+  EXPECT_NE(c.node(l).status().role, raft::Role::leader);
+  c.propose(next, 3, "after");
+  ASSERT_TRUE(c.run_until([&] { return acked_with(c, "after") == 3; }, 300)) << c.report();
+  ASSERT_TRUE(c.finish()) << c.report();
+  EXPECT_EQ(c.membership().voters, rest);
+}
+
+// Thesis §3.10 under faults: a transfer to a node that cannot be reached aborts after an
+// election timeout and writes resume at the same leader; a transfer to a reachable one
+// then completes in the next term.
+TEST(RaftSimulationScenario, LeadershipTransferAbortsThenCompletes) {
+  SimCluster c(scenario_options(51, 3));
+  const NodeId l = wait_for_leader(c);
+  const auto rest = others(c, {l});
+  c.isolate(rest[0]);
+  ASSERT_TRUE(c.transfer_leadership(l, rest[0]));
+  EXPECT_TRUE(c.propose(l, 1, "paused").empty());  // busy during the transfer
+  c.run(12);
+  EXPECT_EQ(c.leader(), l);
+  EXPECT_EQ(c.node(l).status().transferring_to, 0u);
+  EXPECT_FALSE(c.propose(l, 1, "resumed").empty());
+  c.heal();
+  ASSERT_TRUE(c.run_until([&] { return acked_with(c, "resumed") == 1; }, 200)) << c.report();
+  const std::uint64_t term = c.node(l).status().term;
+  ASSERT_TRUE(c.transfer_leadership(l, rest[1]));
+  const NodeId next = wait_for_leader_in(c, {rest[1]}, term, 100);
+  EXPECT_EQ(next, rest[1]);
+  EXPECT_EQ(c.node(rest[1]).status().term, term + 1);
+  ASSERT_TRUE(c.finish()) << c.report();
+}
+
+}  // namespace
+}  // namespace raftor::sim

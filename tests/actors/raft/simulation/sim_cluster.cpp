@@ -1,6 +1,9 @@
 #include "sim_cluster.hpp"
 
+#include <algorithm>
 #include <utility>
+
+#include "raftor/actors/raft/core/config_history.hpp"
 
 #include "raftor/storage/command.hpp"
 
@@ -32,11 +35,16 @@ SimCluster::SimCluster(ClusterOptions options)
   for (NodeId id = options_.nodes + 1; id <= options_.nodes + options_.learners; ++id) {
     learners.push_back(id);
   }
-  for (NodeId id = 1; id <= options_.nodes + options_.learners; ++id) {
+  ever_voters_.insert(voters.begin(), voters.end());
+  const std::size_t total = options_.nodes + options_.learners + options_.spares;
+  for (NodeId id = 1; id <= total; ++id) {
     raft::RaftConfig config = options_.raft;
     config.id = id;
     config.voters = voters;
     config.learners = learners;
+    // A spare joins later: it starts as a learner of the configuration, so it neither
+    // campaigns nor counts until the leader's log says otherwise.
+    if (id > options_.nodes + options_.learners) config.learners.push_back(id);
     if (auto s = config.validate(); !s.ok()) checker_.fail("config", s.error().to_string());
     NodeHooks& hooks = *this;  // the base is private: convert here, not in make_unique
     nodes_.push_back(std::make_unique<SimNode>(config, hooks, options_.broken_driver));
@@ -160,6 +168,42 @@ bool SimCluster::read(NodeId id) {
   return true;
 }
 
+bool SimCluster::change_membership(NodeId id, const raft::ConfigChange& change) {
+  SimNode& n = node(id);
+  if (!n.up()) return false;
+  auto index = n.propose_config_change(change);
+  events_.note(std::string("membership: ") + raft::to_string(change.type) + " node " +
+               str(change.node) + " at node " + str(id) + ": " +
+               (index.ok() ? "index " + str(*index) + " -> " +
+                                 raft::describe(n.status().membership)
+                           : "refused: " + index.error().to_string()));
+  if (index.ok()) ++config_changes_;
+  return index.ok();
+}
+
+bool SimCluster::transfer_leadership(NodeId id, NodeId target) {
+  SimNode& n = node(id);
+  if (!n.up()) return false;
+  auto s = n.transfer_leadership(target);
+  events_.note("transfer leadership from node " + str(id) + " to " +
+               (target == 0 ? std::string("the most up-to-date voter") : "node " + str(target)) +
+               (s.ok() ? ": started, target " + str(n.status().transferring_to)
+                       : ": refused: " + s.error().to_string()));
+  if (s.ok()) ++transfers_;
+  return s.ok();
+}
+
+Membership SimCluster::membership() const {
+  if (auto l = leader()) return nodes_[*l - 1]->status().membership;
+  return nodes_[0]->status().membership;
+}
+
+bool SimCluster::member(NodeId id) const {
+  const Membership m = membership();
+  return std::binary_search(m.voters.begin(), m.voters.end(), id) ||
+         std::binary_search(m.learners.begin(), m.learners.end(), id);
+}
+
 void SimCluster::lease_read(NodeId id) {
   SimNode& n = node(id);
   if (n.up() && n.lease_valid()) checker_.on_lease_read(id, n.status().commit);
@@ -270,7 +314,7 @@ void SimCluster::send(raft::Message message) {
   if (std::holds_alternative<raft::AppendRequest>(message.body)) {
     checker_.on_append_sent(message.from, message.term);
   }
-  if (is_learner(message.from)) {
+  if (never_voter(message.from)) {
     const auto* vote = std::get_if<raft::VoteResponse>(&message.body);
     if (std::holds_alternative<raft::VoteRequest>(message.body) || (vote && vote->granted)) {
       checker_.fail("learners never vote", "learner " + str(message.from) + " sent " +
@@ -309,8 +353,10 @@ void SimCluster::observe(NodeId id) {
                                       str(s.last_log.index));
   }
   last_commit = s.commit;
+  // A configuration in a log (committed or not) is where a voter can come from.
+  ever_voters_.insert(s.membership.voters.begin(), s.membership.voters.end());
   if (s.role != raft::Role::leader) return;
-  if (is_learner(id)) checker_.fail("learners never vote", "learner " + str(id) + " leads");
+  if (never_voter(id)) checker_.fail("learners never vote", "learner " + str(id) + " leads");
   if (checker_.on_leader(id, s.term, n.log())) {
     events_.note("node " + str(id) + " is leader of term " + str(s.term) + ", log up to " +
                  str(s.last_log.index) + " (term " + str(s.last_log.term) + "), commit " +
@@ -364,6 +410,7 @@ bool SimCluster::converged() const {
   if (!l) return false;
   const LogId last = nodes_[*l - 1]->status().last_log;
   for (const auto& n : nodes_) {
+    if (!member(n->id())) continue;  // removed, or never added: nothing to catch up with
     if (!n->up() || paused(n->id())) return false;
     const raft::CoreStatus s = n->status();
     if (s.last_log != last || s.commit != last.index || n->applied() != last.index) return false;
@@ -422,7 +469,9 @@ bool SimCluster::finish(const FinishOptions& options) {
     return false;
   }
   check_logs();
-  for (const auto& n : nodes_) checker_.check_acked_applied(n->id(), n->applied_entries());
+  for (const auto& n : nodes_) {
+    if (member(n->id())) checker_.check_acked_applied(n->id(), n->applied_entries());
+  }
   // Reads still waiting need a heartbeat round or two to be confirmed or failed.
   run_until([&] { return checker_.pending_reads() == 0; }, options.read_steps);
   checker_.check_no_pending_reads();

@@ -9,6 +9,7 @@
 #include <map>
 #include <memory>
 #include <optional>
+#include <set>
 #include <string>
 #include <vector>
 
@@ -25,6 +26,9 @@ struct ClusterOptions {
   std::uint64_t seed = 1;
   std::size_t nodes = 3;     // voters: ids 1..nodes
   std::size_t learners = 0;  // ids after the voters: they replicate and apply, never vote
+  // Ids after the learners: running but outside the configuration (bootstrapped as
+  // learners of it) until change_membership() adds them (thesis §4.2.1).
+  std::size_t spares = 0;
   raft::RaftConfig raft;  // timing and flow control; id, voters and seed are filled in
   NetworkConditions network;
   std::uint64_t log_check_interval = 400;  // steps between log matching sweeps
@@ -63,6 +67,12 @@ class SimCluster final : private NodeHooks {
   std::vector<std::uint64_t> propose(NodeId id, std::size_t count = 1,
                                      const std::string& key_prefix = "k");
   bool read(NodeId id);        // a ReadIndex read; false if refused at once
+  // Membership change and leadership transfer at `id` (thesis §4.1, §3.10); false if
+  // refused at once (not leader, busy, invalid).
+  bool change_membership(NodeId id, const raft::ConfigChange& change);
+  bool transfer_leadership(NodeId id, NodeId target);
+  // The configuration the highest-term leader uses (else node 1's).
+  Membership membership() const;
   void lease_read(NodeId id);  // checks the commit a lease read would be served at
 
   // --- faults ------------------------------------------------------------------------------
@@ -95,6 +105,8 @@ class SimCluster final : private NodeHooks {
   EventLog& events() { return events_; }
   const PropertyChecker& checker() const { return checker_; }
   std::uint64_t crashes() const { return crashes_; }
+  std::uint64_t config_changes() const { return config_changes_; }  // accepted proposals
+  std::uint64_t transfers() const { return transfers_; }            // accepted requests
 
  private:
   // NodeHooks
@@ -110,7 +122,9 @@ class SimCluster final : private NodeHooks {
   const std::vector<Entry>* snapshot_data(const LogId& at) override;
 
   bool converged() const;
-  bool is_learner(NodeId id) const { return id > options_.nodes; }
+  // A node no configuration ever made a voter must never vote or lead (§4.2.1).
+  bool never_voter(NodeId id) const { return ever_voters_.count(id) == 0; }
+  bool member(NodeId id) const;
   bool acked_since(std::size_t first, const std::string& key_prefix) const;
 
   ClusterOptions options_;
@@ -125,7 +139,10 @@ class SimCluster final : private NodeHooks {
   std::uint64_t proposals_ = 0;
   std::uint64_t read_ids_ = 0;
   std::uint64_t crashes_ = 0;
+  std::uint64_t config_changes_ = 0;
+  std::uint64_t transfers_ = 0;
   std::map<LogId, std::vector<Entry>> snapshots_;  // every snapshot taken, by last entry
+  std::set<NodeId> ever_voters_;  // voters of any configuration any node used
 };
 
 }  // namespace raftor::sim

@@ -33,7 +33,9 @@ void SimNode::start(std::uint64_t keep_applied, std::uint64_t core_seed) {
   }
   raft::RaftConfig config = config_;
   config.seed = core_seed;
-  core_ = std::make_unique<raft::RaftCore>(config, log_, applied_);
+  std::optional<SnapshotMetadata> snapshot;
+  if (snapshot_.index != 0) snapshot = SnapshotMetadata{snapshot_, snapshot_membership_, {}, 0};
+  core_ = std::make_unique<raft::RaftCore>(config, log_, applied_, snapshot);
   hooks_.observe(id());
 }
 
@@ -93,6 +95,7 @@ void SimNode::take_snapshot(std::uint64_t retention) {
   const LogId at{applied_, applied_entries_.back().term};
   hooks_.snapshot_taken(id(), at, applied_entries_);
   snapshot_ = at;
+  snapshot_membership_ = core_->membership_at(at.index);
   // The purger: never beyond the snapshot, never what is not applied.
   const std::uint64_t upto = at.index - std::min(retention, at.index);
   if (upto <= log_.last_purged().index || upto > log_.last_index()) return;
@@ -112,6 +115,7 @@ void SimNode::send_snapshot(NodeId to) {
   }
   SnapshotMetadata meta;
   meta.last_included = snapshot_;
+  meta.membership = snapshot_membership_;
   hooks_.send(raft::Message{id(), to, core_->status().term, raft::SnapshotRequest{meta}});
   transfers_.emplace_back(to, ticks_ + 4 * config_.election_ticks);
 }
@@ -139,7 +143,10 @@ bool SimNode::install_snapshot(const SnapshotMetadata& snapshot) {
     if (!r.ok()) hooks_.fail("driver", "installing a snapshot: " + r.error().to_string());
   });
   applied_ = at.index;
-  snapshot_ = std::max(snapshot_, at, [](const LogId& a, const LogId& b) { return a.index < b.index; });
+  if (at.index > snapshot_.index) {
+    snapshot_ = at;
+    snapshot_membership_ = snapshot.membership;
+  }
   ++snapshots_installed_;
   core_->on_snapshot_installed(snapshot);
   return true;
@@ -154,6 +161,18 @@ Result<std::uint64_t> SimNode::propose(std::vector<std::string> payloads) {
   auto first = core_->propose(std::move(payloads));
   hooks_.observe(id());
   return first;
+}
+
+Result<std::uint64_t> SimNode::propose_config_change(const raft::ConfigChange& change) {
+  auto index = core_->propose_config_change(change);
+  hooks_.observe(id());
+  return index;
+}
+
+Status SimNode::transfer_leadership(NodeId target) {
+  auto s = core_->transfer_leadership(target);
+  hooks_.observe(id());
+  return s;
 }
 
 Status SimNode::read_index(std::uint64_t request_id) {

@@ -67,6 +67,8 @@ class SimNode {
   void tick();
   void step(const raft::Message& message);
   Result<std::uint64_t> propose(std::vector<std::string> payloads);
+  Result<std::uint64_t> propose_config_change(const raft::ConfigChange& change);
+  Status transfer_leadership(NodeId target);
   Status read_index(std::uint64_t request_id);
   bool lease_valid() const { return core_->lease_valid(); }
   // The driver loop: drains take_ready() exactly as the Raft actor does.
@@ -98,6 +100,7 @@ class SimNode {
   bool reply_before_sync_ = false;
   // The newest snapshot on this node's disk (taken or installed): survives crashes.
   LogId snapshot_;
+  Membership snapshot_membership_;  // the configuration at snapshot_ (Raft §7)
   std::uint64_t snapshots_installed_ = 0;
   // Transfers in flight, by follower: the tick at which an unanswered one counts as
   // failed (the real sender times out the same way).
