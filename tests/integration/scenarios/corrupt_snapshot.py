@@ -60,7 +60,7 @@ def body(ctx):
             check("snapshot" in tail.lower() or "checksum" in tail.lower(),
                   f"node {victim} stopped without a clear error about the snapshot")
         else:
-            commit = c.node_status(c.wait_leader())["commit"]
+            commit = c.answered_status(c.wait_leader())["commit"]
             st = c.wait_caught_up(victim, timeout=30, min_index=commit)
             with open(c.nodes[victim].log_path, errors="replace") as f:
                 text = f.read()[c.nodes[victim].start_offset:]
@@ -73,7 +73,7 @@ def body(ctx):
         r = wl.check()
         s = sw.check()
         if c.nodes[victim].running():
-            commit = c.node_status(c.wait_leader())["commit"]
+            commit = c.answered_status(c.wait_leader())["commit"]
             c.wait_caught_up(victim, min_index=commit)
             sv = sw.check(ids=[victim], consistency="eventual")
             check(sv["lost"] == 0, "elements missing on the restarted node")

@@ -25,7 +25,7 @@ def body(ctx):
                 rc = c.stop(node)
                 check(rc == 0, f"node {node} exited with {rc} after SIGTERM")
             time.sleep(3)  # the others keep writing
-            target = c.node_status(c.wait_leader())["commit"]
+            target = c.answered_status(c.wait_leader())["commit"]
             c.log(f"restart node {node}; leader commit is {target}")
             t0 = time.monotonic()
             c.start(node)
@@ -36,7 +36,7 @@ def body(ctx):
         sw.stop()
         r = wl.check()
         # Every acknowledged element is in each follower's own state machine.
-        commit = c.node_status(c.wait_leader())["commit"]
+        commit = c.answered_status(c.wait_leader())["commit"]
         for node in (f1, f2):
             c.wait_caught_up(node, min_index=commit)
             sw.check(ids=[node], consistency="eventual")

@@ -41,7 +41,7 @@ def body(ctx):
         sw = SetWorkload(c).start()
         time.sleep(1)
         leader = c.wait_leader()
-        term = c.node_status(leader)["term"]
+        term = c.answered_status(leader)["term"]
         intruder = [i for i in c.nodes if i != leader][0]
         node = c.nodes[intruder]
         own_dir = node.data_dir
@@ -71,7 +71,7 @@ def body(ctx):
         node.cluster_id, node.data_dir = None, own_dir
         c.log(f"restart node {intruder} with the right cluster id")
         c.start(intruder)
-        commit = c.node_status(c.wait_leader())["commit"]
+        commit = c.answered_status(c.wait_leader())["commit"]
         c.wait_caught_up(intruder, min_index=commit)
         sw.stop()
         r = wl.check()

@@ -38,7 +38,7 @@ def body(ctx):
         sw.stop()
         t0 = time.monotonic()
         c.start(lagger)
-        commit = c.node_status(c.wait_leader())["commit"]
+        commit = c.answered_status(c.wait_leader())["commit"]
         st = c.wait_caught_up(lagger, timeout=30, min_index=commit)
         dt = time.monotonic() - t0
         c.log(f"node {lagger} caught up in {dt:.2f} s: {st}")

@@ -16,13 +16,13 @@ def body(ctx):
         for round_ in (1, 2):
             time.sleep(3)
             old = c.wait_leader()
-            before = c.node_status(old)["term"]
+            before = c.answered_status(old)["term"]
             c.log(f"kill -9 leader {old} (term {before}) during writes")
             t0 = time.monotonic()
             c.kill(old)
             new = c.wait_leader(timeout=limit + 10)
             dt = time.monotonic() - t0
-            term = c.node_status(new)["term"]
+            term = c.answered_status(new)["term"]
             c.log(f"new leader {new} in term {term} after {dt:.2f} s")
             check(new != old and term > before, f"leader {new} term {term} after killing {old}")
             check(dt <= limit, f"no new leader within {limit:.1f} s (took {dt:.2f} s)")

@@ -14,7 +14,7 @@ def one_cluster(ctx, n):
         elected = time.monotonic() - t0
         c.log(f"{n} nodes: node {leader} leads after {elected:.2f} s (process start included)")
         # Stable: 10 samples over ~1.5 s, always the same single leader in the same term.
-        term = c.node_status(leader)["term"]
+        term = c.answered_status(leader)["term"]
         for _ in range(10):
             st = c.status()
             check(all(st.values()), f"{n} nodes: a node is unreachable: {st}")

@@ -14,14 +14,14 @@ def body(ctx):
         sw = SetWorkload(c).start()
         time.sleep(3)
         old = c.wait_leader()
-        term = c.node_status(old)["term"]
+        term = c.answered_status(old)["term"]
         pause = max(2.0, 5 * c.election_ms / 1000)
         c.log(f"SIGSTOP leader {old} (term {term}) for {pause:.1f} s")
         t0 = time.monotonic()
         c.pause(old)
         new = c.wait_leader(timeout=10)
         dt = time.monotonic() - t0
-        new_term = c.node_status(new)["term"]
+        new_term = c.answered_status(new)["term"]
         c.log(f"node {new} leads in term {new_term} after {dt:.2f} s")
         check(new != old and new_term > term, f"leader {new} term {new_term} while {old} paused")
         time.sleep(max(0, pause - (time.monotonic() - t0)))

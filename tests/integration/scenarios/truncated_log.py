@@ -23,7 +23,7 @@ def newest_log_file(log_dir):
 
 def one_crash(ctx, c, victim):
     """kill -9, truncate, restart. Returns (outcome, problem or None)."""
-    before = c.node_status(victim)
+    before = c.answered_status(victim)
     c.log(f"kill -9 follower {victim} (last index {before['last_index']}, applied "
           f"{before['applied']})")
     c.kill(victim)
@@ -44,10 +44,10 @@ def one_crash(ctx, c, victim):
         if not ("log" in low and ("corrupt" in low or "error" in low)):
             return "stopped", f"node {victim} stopped without a clear error about its log"
         return "refused clearly", None
-    st = c.node_status(victim)
+    st = c.answered_status(victim)
     c.log(f"node {victim} started: log [{st['first_index']}, {st['last_index']}], applied "
           f"{st['applied']}")
-    commit = c.node_status(c.wait_leader())["commit"]
+    commit = c.answered_status(c.wait_leader())["commit"]
     try:
         st = c.wait_caught_up(victim, timeout=15, min_index=commit)
     except HarnessError:
@@ -86,7 +86,7 @@ def body(ctx):
         check(problem is None, problem)
         for i in followers:
             if c.nodes[i].running():
-                commit = c.node_status(leader_now)["commit"]
+                commit = c.answered_status(leader_now)["commit"]
                 c.wait_caught_up(i, min_index=commit)
                 sw.check(ids=[i], consistency="eventual")
         return (f"{'; '.join(outcomes)}; {r['ops']} ops linearizable, lost {r['lost']}; set "
