@@ -5,11 +5,12 @@
 #include <stdexcept>
 
 #include "raftor/client/client.hpp"
+#include "raftor/node/node_builder.hpp"
 
 namespace raftor::testing {
 
 PublishedCluster::PublishedCluster(LocalClusterOptions options) {
-  client::configure_client_system(config_);  // the middleman and raftor's message types
+  configure_actor_system(config_);  // the middleman (for the endpoints) and raftor's message types
   system_.emplace(config_);
   cluster_.emplace(*system_, options);
   cluster_->start_all();
