@@ -14,7 +14,6 @@
 #include <vector>
 
 #include "published_cluster.hpp"
-#include "raftor/node/node_builder.hpp"
 #include "raftor/storage/command.hpp"
 
 namespace raftor::client {
@@ -257,7 +256,7 @@ TEST(Client, GivesUpAtTheDeadlineWhenNoNodeAnswers) {
 TEST(Client, AnsweringNodesThatCannotServeAreRetriedWithTheSameSequence) {
   // Endpoints with no Raft actor attached answer not_running: the client moves on.
   caf::actor_system_config config;
-  configure_actor_system(config);  // the endpoint needs the middleman
+  raftor::testing::configure_endpoint_system(config);
   caf::actor_system system(config);
   auto starting = network::NodeEndpoint::start(system, {1, "c", {}, "127.0.0.1", 0});
   ASSERT_TRUE(starting.ok()) << starting.error().to_string();

@@ -5,12 +5,17 @@
 #include <stdexcept>
 
 #include "raftor/client/client.hpp"
-#include "raftor/node/node_builder.hpp"
+#include "raftor/actors/interfaces.hpp"
 
 namespace raftor::testing {
 
+void configure_endpoint_system(caf::actor_system_config& config) {
+  config.load<caf::io::middleman>();
+  register_message_types(config);
+}
+
 PublishedCluster::PublishedCluster(LocalClusterOptions options) {
-  configure_actor_system(config_);  // the middleman (for the endpoints) and raftor's message types
+  configure_endpoint_system(config_);
   system_.emplace(config_);
   cluster_.emplace(*system_, options);
   cluster_->start_all();

@@ -24,6 +24,7 @@
 
 #include "raftor/actors/network/frame.hpp"
 #include "raftor/actors/network/node_endpoint.hpp"
+#include "raftor/actors/network/refusal_log.hpp"
 #include "raftor/client/node_connection.hpp"
 
 namespace raftor::network {
