@@ -10,8 +10,11 @@
 namespace raftor::network {
 
 namespace {
-// Bytes read per event: enough for many small frames at once, little per idle connection.
-constexpr std::size_t kReadChunk = 64 * 1024;
+// Bytes read per event. CAF sizes (and zero-fills) its read buffer to this before every
+// read, so small requests get a small buffer; a read that fills it means more is waiting
+// (a large AppendEntries or snapshot chunk), and the connection moves to the large one.
+constexpr std::size_t kSmallRead = 4 * 1024;
+constexpr std::size_t kLargeRead = 256 * 1024;
 }  // namespace
 
 EndpointBroker::EndpointBroker(caf::actor_config& cfg, caf::io::doorman_ptr doorman,
@@ -51,7 +54,17 @@ void EndpointBroker::on_new_connection(caf::io::connection_handle hdl) {
   set_tcp_nodelay(static_cast<int>(hdl.id()));
   auto [it, inserted] = connections_.try_emplace(hdl, config_.max_frame_bytes);
   it->second.who = remote_addr(hdl) + ":" + std::to_string(remote_port(hdl));
-  configure_read(hdl, caf::io::receive_policy::at_most(kReadChunk));
+  configure_read(hdl, caf::io::receive_policy::at_most(kSmallRead));
+}
+
+void EndpointBroker::adapt_read_size(caf::io::connection_handle hdl, Connection& conn,
+                                     std::size_t received) {
+  const std::size_t wanted = received >= conn.read_size ? kLargeRead
+                             : received < kSmallRead    ? kSmallRead
+                                                        : conn.read_size;
+  if (wanted == conn.read_size) return;
+  conn.read_size = wanted;
+  configure_read(hdl, caf::io::receive_policy::at_most(wanted));
 }
 
 void EndpointBroker::on_data(caf::io::new_data_msg& msg) {
@@ -76,7 +89,8 @@ void EndpointBroker::on_data(caf::io::new_data_msg& msg) {
         return drop_connection(msg.handle, conn.who, "a node does not take client responses");
     }
   }
-  if (conn.reader.failed()) drop_connection(msg.handle, conn.who, conn.reader.error());
+  if (conn.reader.failed()) return drop_connection(msg.handle, conn.who, conn.reader.error());
+  adapt_read_size(msg.handle, conn, msg.buf.size());
 }
 
 void EndpointBroker::on_peer_frame(Connection& conn, std::string_view payload) {

@@ -45,10 +45,12 @@ class EndpointBroker : public caf::io::broker {
     FrameReader reader;
     std::string who;            // "127.0.0.1:53422", for logs
     std::uint32_t pending = 0;  // client requests awaiting the Raft actor
+    std::size_t read_size = 4 * 1024;  // the receive policy's at_most
   };
 
   void on_new_connection(caf::io::connection_handle hdl);
   void on_data(caf::io::new_data_msg& msg);
+  void adapt_read_size(caf::io::connection_handle hdl, Connection& conn, std::size_t received);
   void on_peer_frame(Connection& conn, std::string_view payload);
   // False when the payload is not a ClientRequest: the connection is then closed.
   bool on_client_frame(caf::io::connection_handle hdl, Connection& conn, std::string_view payload);
