@@ -1,6 +1,7 @@
 #include "raftor/actors/network/endpoint_broker.hpp"
 
 #include <spdlog/spdlog.h>
+#include <sys/socket.h>
 
 #include <utility>
 
@@ -49,8 +50,8 @@ void EndpointBroker::on_exit() {
 }
 
 void EndpointBroker::on_new_connection(caf::io::connection_handle hdl) {
-  // CAF's default multiplexer names a connection by its socket; frames are small and
-  // replies wait on them, so Nagle's delay must not apply.
+  // CAF's default multiplexer names a connection by its socket (the handle's id is the
+  // descriptor); frames are small and replies wait on them, so Nagle's delay must not apply.
   set_tcp_nodelay(static_cast<int>(hdl.id()));
   auto [it, inserted] = connections_.try_emplace(hdl, config_.max_frame_bytes);
   it->second.who = remote_addr(hdl) + ":" + std::to_string(remote_port(hdl));
@@ -88,6 +89,7 @@ void EndpointBroker::on_data(caf::io::new_data_msg& msg) {
       case FrameKind::client_response:
         return drop_connection(msg.handle, conn.who, "a node does not take client responses");
     }
+    if (!keeps_up(msg.handle)) return;
   }
   if (conn.reader.failed()) return drop_connection(msg.handle, conn.who, conn.reader.error());
   adapt_read_size(msg.handle, conn, msg.buf.size());
@@ -152,6 +154,7 @@ bool EndpointBroker::on_client_frame(caf::io::connection_handle hdl, Connection&
     response_.set_id(id);
     to_proto(reply, *response_.mutable_reply());
     send_response(hdl, response_);
+    keeps_up(hdl);
   };
   switch (request_.body_case()) {
     case pb::ClientRequest::kPropose:
@@ -183,6 +186,7 @@ bool EndpointBroker::on_client_frame(caf::io::connection_handle hdl, Connection&
                 response_.set_id(id);
                 to_proto(status, *response_.mutable_status());
                 send_response(hdl, response_);
+                keeps_up(hdl);
               },
               on_error);
       break;
@@ -195,6 +199,7 @@ bool EndpointBroker::on_client_frame(caf::io::connection_handle hdl, Connection&
                 response_.set_id(id);
                 to_proto(reply, *response_.mutable_snapshot());
                 send_response(hdl, response_);
+                keeps_up(hdl);
               },
               on_error);
       break;
@@ -210,6 +215,17 @@ void EndpointBroker::send_response(caf::io::connection_handle hdl,
   // the multiplexer leave in one write.
   append_frame(wr_buf(hdl), FrameKind::client_response, response);
   flush(hdl);
+}
+
+bool EndpointBroker::keeps_up(caf::io::connection_handle hdl) {
+  auto it = connections_.find(hdl);
+  if (it == connections_.end()) return false;
+  const std::size_t unsent = wr_buf(hdl).size();
+  if (unsent <= config_.max_frame_bytes) return true;
+  drop_connection(hdl, it->second.who,
+                  "it does not read its responses (" + std::to_string(unsent) +
+                      " bytes unsent, more than the frame limit)");
+  return false;
 }
 
 void EndpointBroker::fail(caf::io::connection_handle hdl, std::uint64_t id, ErrorCode code,
@@ -228,6 +244,13 @@ void EndpointBroker::drop_connection(caf::io::connection_handle hdl, const std::
   counters_->bad_streams.fetch_add(1, std::memory_order_relaxed);
   log_refusal(who, why + "; connection closed");
   connections_.erase(hdl);  // `who` may refer into it: logged above
+  // CAF's close() is graceful: it would first write out what is queued, which a client
+  // that does not read never lets happen. An abortive close (RST, queued bytes discarded)
+  // makes its pending write fail at once, and CAF then releases the socket.
+  const int fd = static_cast<int>(hdl.id());
+  linger abort_on_close{1, 0};
+  ::setsockopt(fd, SOL_SOCKET, SO_LINGER, &abort_on_close, sizeof abort_on_close);
+  ::shutdown(fd, SHUT_RDWR);
   close(hdl);
 }
 

@@ -9,8 +9,9 @@
 // from (if it is still open). A connection that sends a bad frame (bad magic, version or
 // kind, a length over the maximum, a payload that does not parse) is closed with a
 // rate-limited log line; a well-framed peer message that PeerCodec refuses (another
-// cluster, unknown sender, ...) is counted and logged but keeps its connection. Everyone
-// else is served on.
+// cluster, unknown sender, ...) is counted and logged but keeps its connection. A client
+// that leaves more than the frame limit of responses unread is closed too. Everyone else
+// is served on.
 #pragma once
 
 #include <caf/io/all.hpp>
@@ -55,6 +56,9 @@ class EndpointBroker : public caf::io::broker {
   // False when the payload is not a ClientRequest: the connection is then closed.
   bool on_client_frame(caf::io::connection_handle hdl, Connection& conn, std::string_view payload);
   void send_response(caf::io::connection_handle hdl, const pb::ClientResponse& response);
+  // False (and the connection closed) when the client left more than max_frame_bytes of
+  // responses unread: a client that sends and never reads must not grow the node.
+  bool keeps_up(caf::io::connection_handle hdl);
   void fail(caf::io::connection_handle hdl, std::uint64_t id, ErrorCode code, std::string message);
   void drop_connection(caf::io::connection_handle hdl, const std::string& who,
                        const std::string& why);

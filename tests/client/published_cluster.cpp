@@ -29,7 +29,7 @@ PublishedCluster::PublishedCluster(LocalClusterOptions options) {
 }
 
 PublishedCluster::~PublishedCluster() {
-  endpoints_.clear();  // each stops: unpublished, its actor ended
+  endpoints_.clear();  // each stops: its port closed, its broker ended
   cluster_.reset();
   system_.reset();
 }

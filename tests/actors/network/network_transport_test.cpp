@@ -236,6 +236,7 @@ class RawSocket {
   }
   ~RawSocket() { ::close(fd_); }
   bool connected() const { return connected_; }
+  int fd() const { return fd_; }
   void write(const std::string& bytes) {
     (void)!::send(fd_, bytes.data(), bytes.size(), MSG_NOSIGNAL);
   }
@@ -573,6 +574,31 @@ TEST(NodeEndpoint, AFrameOverTheConfiguredMaximumClosesOnlyItsConnection) {
     EXPECT_EQ(endpoint->counters().bad_streams.load(), 2u);
   }
   endpoint->stop();
+}
+
+TEST(NodeEndpoint, AClientThatNeverReadsItsRepliesIsClosed) {
+  Node b({.id = 2, .accepts = {1}});  // the sink echoes read keys as values
+  pb::ClientRequest request;
+  request.mutable_read()->add_keys(std::string(900, 'k'));
+  std::vector<char> frames;
+  for (int i = 0; i < 1000; ++i) append_frame(frames, FrameKind::client_request, request);
+  RawSocket greedy(b.port());
+  ASSERT_TRUE(greedy.connected());
+  timeval patience{10, 0};  // a send the node never drains fails instead of hanging the test
+  ::setsockopt(greedy.fd(), SOL_SOCKET, SO_SNDTIMEO, &patience, sizeof patience);
+  // Up to 1 GB of requests, never reading a reply: the node must close long before.
+  bool closed = false;
+  for (int i = 0; i < 1000 && !closed; ++i) {
+    closed = ::send(greedy.fd(), frames.data(), frames.size(), MSG_NOSIGNAL) < 0;
+  }
+  EXPECT_TRUE(closed);
+  EXPECT_NE(errno, EAGAIN);  // refused (reset), not timed out
+  EXPECT_EQ(b.counters().bad_streams.load(), 1u);
+  client::NodeConnection other({2, "127.0.0.1", b.port()});  // others are still served
+  pb::ClientResponse response;
+  request.Clear();
+  request.mutable_status();
+  EXPECT_TRUE(other.call(request, response, kDeadline).ok());
 }
 
 TEST(NodeEndpoint, APortIsFreeOnceStopReturns) {
