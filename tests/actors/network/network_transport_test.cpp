@@ -115,7 +115,7 @@ struct NodeOptions {
   std::set<NodeId> accepts = {};  // senders the endpoint accepts
 };
 
-// One "process": an actor system with a middleman, a published endpoint, a sink, and
+// One "process": an actor system with a middleman, an endpoint, a sink, and
 // (once the peers' ports are known) a transport.
 class Node {
  public:
