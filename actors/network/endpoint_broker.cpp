@@ -53,7 +53,8 @@ void EndpointBroker::on_new_connection(caf::io::connection_handle hdl) {
   // CAF's default multiplexer names a connection by its socket (the handle's id is the
   // descriptor); frames are small and replies wait on them, so Nagle's delay must not apply.
   set_tcp_nodelay(static_cast<int>(hdl.id()));
-  auto [it, inserted] = connections_.try_emplace(hdl, config_.max_frame_bytes);
+  connections_.erase(hdl);  // a stale entry, should CAF not have reported the old close
+  auto it = connections_.try_emplace(hdl, config_.max_frame_bytes, ++next_serial_).first;
   it->second.who = remote_addr(hdl) + ":" + std::to_string(remote_port(hdl));
   configure_read(hdl, caf::io::receive_policy::at_most(kSmallRead));
 }
@@ -137,9 +138,11 @@ bool EndpointBroker::on_client_frame(caf::io::connection_handle hdl, Connection&
     return true;
   }
   ++conn.pending;
-  // The reply finds its connection by handle; it may be gone (then the reply is dropped).
-  auto done = [this, hdl] {
-    if (auto it = connections_.find(hdl); it != connections_.end() && it->second.pending > 0) {
+  // The reply finds its connection by handle and serial; it may be gone (then the reply is
+  // dropped).
+  auto done = [this, hdl, serial = conn.serial] {
+    if (auto it = connections_.find(hdl);
+        it != connections_.end() && it->second.serial == serial && it->second.pending > 0) {
       --it->second.pending;
       return true;
     }

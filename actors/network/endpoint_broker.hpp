@@ -42,8 +42,11 @@ class EndpointBroker : public caf::io::broker {
 
  private:
   struct Connection {
-    explicit Connection(std::size_t max_frame) : reader(max_frame) {}
+    Connection(std::size_t max_frame, std::uint64_t serial) : reader(max_frame), serial(serial) {}
     FrameReader reader;
+    // Tells this connection from a later one on the same handle: CAF's handle is the
+    // socket, which the kernel reuses, and a late reply must not reach the next client.
+    std::uint64_t serial;
     std::string who;            // "127.0.0.1:53422", for logs
     std::uint32_t pending = 0;  // client requests awaiting the Raft actor
     std::size_t read_size = 4 * 1024;  // the receive policy's at_most
@@ -72,6 +75,7 @@ class EndpointBroker : public caf::io::broker {
   raft_actor raft_;
   RefusalLog refusals_;
   std::map<caf::io::connection_handle, Connection> connections_;
+  std::uint64_t next_serial_ = 0;
   pb::ClientRequest request_;     // reused for every request: no allocation per message
   pb::ClientResponse response_;   // reused for every response
 };
