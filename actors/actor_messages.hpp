@@ -186,13 +186,15 @@ typename Inspector::result_type inspect(Inspector& f, SnapshotReply& x) {
 // --- network transport (actors/network) --------------------------------------------------
 namespace raftor {
 
-// A remote node's encoded raft::Message (messages/rpc.proto bytes) for a node's endpoint.
+// An encoded raft::Message (messages/rpc.proto bytes) for the peer connector to send.
 using peer_bytes_atom = caf::atom_constant<caf::atom("peerbytes")>;
 // Hands a node's endpoint its (local) Raft actor, once spawned.
 using attach_atom = caf::atom_constant<caf::atom("attach")>;
+// A node's endpoint: close the port and every connection, then end (NodeEndpoint::stop).
+using close_port_atom = caf::atom_constant<caf::atom("closeport")>;
 // The connector's timer: try to (re)connect to a peer.
 using reconnect_atom = caf::atom_constant<caf::atom("reconnect")>;
-// The outcome of a reachability probe of a peer's address (see tcp_probe.hpp).
-using probed_atom = caf::atom_constant<caf::atom("probed")>;
+// The outcome of a connect attempt to a peer (see tcp_connect.hpp): a socket or why not.
+using connected_atom = caf::atom_constant<caf::atom("connected")>;
 
 }  // namespace raftor

@@ -102,28 +102,6 @@ void register_message_types(caf::actor_system_config& config);
 }  // namespace raftor
 
 // --- network transport (actors/network) --------------------------------------------------
-namespace raftor {
-
-// A node's published endpoint: what other nodes and clients reach at its host:port.
-using node_endpoint_actor = caf::typed_actor<
-    // From peers' NetworkTransports: an encoded raft::Message, decoded and checked here.
-    caf::reacts_to<peer_bytes_atom, std::string>,
-    // Client requests, delegated to the local Raft actor.
-    caf::replies_to<propose_atom, std::string>::with<ClientReply>,
-    caf::replies_to<read_atom, std::vector<std::string>, ReadConsistency>::with<ClientReply>,
-    caf::replies_to<status_atom>::with<NodeStatus>,
-    caf::replies_to<snapshot_atom>::with<SnapshotReply>>;
-
-// The endpoint as its own process sees it: it is also handed the local Raft actor.
-// raft_actor is deliberately not a registered message type, so this message cannot arrive
-// over the network: no remote node can redirect an endpoint.
-using node_endpoint_control_actor =
-    node_endpoint_actor::extend<caf::reacts_to<attach_atom, raft_actor>>;
-
-// Local to a NetworkTransport: forwards encoded messages to the connected peers' endpoints.
-using peer_connector_actor = caf::typed_actor<
-    caf::reacts_to<peer_bytes_atom, NodeId, std::string>,  // to, bytes
-    caf::reacts_to<reconnect_atom, NodeId>,
-    caf::reacts_to<probed_atom, NodeId, bool, std::string>>;  // peer, reachable, why not
-
-}  // namespace raftor
+// The node's endpoint and the peer connector are CAF io brokers speaking raftor's own framed
+// protocol (actors/network/frame.hpp), not typed actors reachable over CAF's network: no
+// actor of a node is published, so no remote process can send one a CAF message.

@@ -1,12 +1,12 @@
 #include "raftor/client/client.hpp"
 
-#include <caf/io/all.hpp>
-
 #include <algorithm>
 #include <random>
 #include <thread>
 
+#include "raftor/actors/interfaces.hpp"
 #include "raftor/actors/scheduler_tuning.hpp"
+#include "raftor/actors/network/client_codec.hpp"
 #include "raftor/client/attempt_log.hpp"
 
 namespace raftor::client {
@@ -26,26 +26,8 @@ milliseconds left_until(Clock::time_point until) {
   return std::max(milliseconds{0}, std::chrono::duration_cast<milliseconds>(until - Clock::now()));
 }
 
-Error transport_error(caf::actor_system& system, const caf::error& error) {
-  if (error == caf::sec::request_timeout) return make_error(ErrorCode::timeout, "no reply in time");
-  return make_error(ErrorCode::io_error, "request failed: " + system.render(error));
-}
-
-// One request and its reply, or the reason there was none. `self` is the client's
-// long-lived requester: a fresh actor per request would make every node create (and later
-// drop) a proxy for it, which costs more than the request itself.
-template <class Reply, class... Ts>
-Result<Reply> ask(caf::actor_system& system, caf::scoped_actor& self,
-                  const node_endpoint_actor& endpoint, milliseconds timeout, bool& timed_out,
-                  Ts&&... xs) {
-  Result<Reply> out = make_error(ErrorCode::timeout, "no reply in time");
-  self->request(endpoint, timeout, std::forward<Ts>(xs)...)
-      .receive([&](Reply& reply) { out = std::move(reply); },
-               [&](caf::error& error) {
-                 timed_out = error == caf::sec::request_timeout;
-                 out = transport_error(system, error);
-               });
-  return out;
+Error unexpected_answer() {
+  return make_error(ErrorCode::io_error, "the node answered with an unexpected response");
 }
 
 // Errors that another node (or a later try) cannot fix: the request itself is wrong.
@@ -64,49 +46,36 @@ Error prefixed(std::string_view what, const Error& error) {
 
 void configure_client_system(caf::actor_system_config& config) {
   tune_scheduler(config);
-  config.load<caf::io::middleman>();
   register_message_types(config);
 }
 
-namespace {
-std::unique_ptr<caf::actor_system> start_system(caf::actor_system_config& config) {
-  configure_client_system(config);
-  return std::make_unique<caf::actor_system>(config);
-}
-}  // namespace
-
 Client::Client(std::vector<Endpoint> endpoints, ClientOptions options)
-    : own_config_(std::make_unique<caf::actor_system_config>()),
-      own_system_(start_system(*own_config_)),
-      system_(own_system_.get()),
-      options_(std::move(options)),
+    : options_(std::move(options)),
       valid_(validate_endpoints(endpoints)),
-      pool_(*system_, std::move(endpoints)),
+      pool_(std::move(endpoints)),
       client_id_(options_.client_id != 0 ? options_.client_id : random_client_id()) {}
 
-Client::Client(caf::actor_system& system, std::vector<Endpoint> endpoints, ClientOptions options)
-    : system_(&system),
-      options_(std::move(options)),
-      valid_(validate_endpoints(endpoints)),
-      pool_(*system_, std::move(endpoints)),
-      client_id_(options_.client_id != 0 ? options_.client_id : random_client_id()) {}
+Client::Client(caf::actor_system&, std::vector<Endpoint> endpoints, ClientOptions options)
+    : Client(std::move(endpoints), std::move(options)) {}
 
 Client::~Client() = default;
 
-caf::scoped_actor& Client::requester() {
-  if (!requester_) requester_ = std::make_unique<caf::scoped_actor>(*system_);
-  return *requester_;
-}
-
-template <class Reply, class... Ts>
-Result<Reply> Client::ask_via(const node_endpoint_actor& endpoint, std::chrono::milliseconds timeout,
-                              Ts&&... xs) {
-  bool timed_out = false;
-  auto out = ask<Reply>(*system_, requester(), endpoint, timeout, timed_out, std::forward<Ts>(xs)...);
-  // A reply that comes after its timeout would stay in the requester's mailbox for good:
-  // start over with a fresh requester (timeouts are rare).
-  if (timed_out) requester_.reset();
-  return out;
+Result<ClientReply> Client::kv_call(NodeConnection& connection, milliseconds timeout) {
+  if (auto sent = connection.call(request_, response_, timeout); !sent) return sent.error();
+  switch (response_.body_case()) {
+    case pb::ClientResponse::kReply:
+      return network::from_proto(std::move(*response_.mutable_reply()));
+    case pb::ClientResponse::kFailure: {
+      // The node could not take the request (starting, overloaded): like a !ok reply.
+      ClientReply reply;
+      reply.code = static_cast<std::uint8_t>(response_.failure().code());
+      reply.message = response_.failure().message();
+      return reply;
+    }
+    default:
+      connection.close();
+      return unexpected_answer();
+  }
 }
 
 // --- key-value operations ----------------------------------------------------------------
@@ -133,10 +102,12 @@ Result<CasResult> Client::cas(std::string_view key, std::optional<std::string_vi
 Result<GetResult> Client::get(std::string_view key, ReadConsistency consistency) {
   const bool needs_leader = consistency != ReadConsistency::eventual;
   auto reply = route("get", needs_leader, /*is_write=*/false,
-                     [&](NodeId, const node_endpoint_actor& endpoint, milliseconds timeout) {
-                       return ask_via<ClientReply>(endpoint, timeout, read_atom::value,
-                                               std::vector<std::string>{std::string(key)},
-                                               consistency);
+                     [&](NodeId, NodeConnection& connection, milliseconds timeout) {
+                       request_.Clear();
+                       auto* read = request_.mutable_read();
+                       read->add_keys(key.data(), key.size());
+                       read->set_consistency(static_cast<std::uint32_t>(consistency));
+                       return kv_call(connection, timeout);
                      });
   if (!reply) return reply.error();
   GetResult out;
@@ -150,9 +121,11 @@ Result<GetResult> Client::get(std::string_view key, ReadConsistency consistency)
 Result<ClientReply> Client::write(std::string_view what, std::string payload) {
   // Every attempt sends these very bytes: the same client id and sequence number.
   return route(what, /*needs_leader=*/true, /*is_write=*/true,
-               [&](NodeId node, const node_endpoint_actor& endpoint, milliseconds timeout) {
+               [&](NodeId node, NodeConnection& connection, milliseconds timeout) {
                  if (options_.on_propose) options_.on_propose(node, payload);
-                 return ask_via<ClientReply>(endpoint, timeout, propose_atom::value, payload);
+                 request_.Clear();
+                 request_.set_propose(payload);
+                 return kv_call(connection, timeout);
                });
 }
 
@@ -172,11 +145,10 @@ Result<ClientReply> Client::route(std::string_view what, bool needs_leader, bool
        timeout = attempt_timeout(until)) {
     const std::string who = describe(*pool_.find(target));
     NodeId hint = 0;
-    if (auto endpoint = pool_.get(target, timeout); !endpoint) {
-      log.record(target, who, endpoint.error().message);
-    } else if (auto reply = attempt(target, *endpoint, attempt_timeout(until)); !reply) {
-      pool_.drop(target);  // reconnects next time
-      outcome_unknown |= is_write;
+    NodeConnection& connection = *pool_.get(target);
+    if (auto reply = attempt(target, connection, timeout); !reply) {
+      // A write that went out unanswered may have been applied.
+      outcome_unknown |= is_write && connection.request_sent();
       log.record(target, who, reply.error().message);
     } else if (reply->ok) {
       if (needs_leader) leader_ = target;
@@ -224,41 +196,48 @@ milliseconds Client::attempt_timeout(Clock::time_point until) const {
 
 Result<NodeStatus> Client::status(NodeId node) {
   if (!valid_) return prefixed("status", valid_.error());
-  const Endpoint* endpoint = pool_.find(node);
-  if (endpoint == nullptr) {
+  NodeConnection* connection = pool_.get(node);
+  if (connection == nullptr) {
     return make_error(ErrorCode::invalid_argument,
                       "status: node " + std::to_string(node) + " is not among the endpoints");
   }
-  const std::string what = "status of " + describe(*endpoint);
+  const std::string what = "status of " + describe(connection->endpoint());
+  request_.Clear();
+  request_.mutable_status();
   const auto until = Clock::now() + options_.deadline;
-  auto handle = pool_.get(node, attempt_timeout(until));
-  if (!handle) return prefixed(what, handle.error());
-  auto status = ask_via<NodeStatus>(*handle, attempt_timeout(until), status_atom::value);
-  if (!status) {
-    pool_.drop(node);
-    return prefixed(what, status.error());
+  if (auto sent = connection->call(request_, response_, attempt_timeout(until)); !sent) {
+    return prefixed(what, sent.error());
   }
-  return status;
+  if (response_.has_status()) return network::from_proto(response_.status());
+  if (response_.has_failure()) {
+    return make_error(static_cast<ErrorCode>(response_.failure().code()),
+                      what + ": " + response_.failure().message());
+  }
+  return prefixed(what, unexpected_answer());
 }
 
 Result<SnapshotMetadata> Client::snapshot(NodeId node) {
   if (!valid_) return prefixed("snapshot", valid_.error());
-  const Endpoint* endpoint = pool_.find(node);
-  if (endpoint == nullptr) {
+  NodeConnection* connection = pool_.get(node);
+  if (connection == nullptr) {
     return make_error(ErrorCode::invalid_argument,
                       "snapshot: node " + std::to_string(node) + " is not among the endpoints");
   }
-  const std::string what = "snapshot on " + describe(*endpoint);
+  const std::string what = "snapshot on " + describe(connection->endpoint());
+  request_.Clear();
+  request_.mutable_snapshot();
   const auto until = Clock::now() + options_.deadline;
-  auto handle = pool_.get(node, attempt_timeout(until));
-  if (!handle) return prefixed(what, handle.error());
-  auto reply = ask_via<SnapshotReply>(*handle, left_until(until), snapshot_atom::value);
-  if (!reply) {
-    pool_.drop(node);
-    return prefixed(what, reply.error());
+  if (auto sent = connection->call(request_, response_, left_until(until)); !sent) {
+    return prefixed(what, sent.error());
   }
-  if (!reply->ok) return make_error(static_cast<ErrorCode>(reply->code), what + ": " + reply->message);
-  return reply->metadata;
+  if (response_.has_failure()) {
+    return make_error(static_cast<ErrorCode>(response_.failure().code()),
+                      what + ": " + response_.failure().message());
+  }
+  if (!response_.has_snapshot()) return prefixed(what, unexpected_answer());
+  auto reply = network::from_proto(response_.snapshot());
+  if (!reply.ok) return make_error(static_cast<ErrorCode>(reply.code), what + ": " + reply.message);
+  return reply.metadata;
 }
 
 }  // namespace raftor::client

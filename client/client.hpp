@@ -1,7 +1,10 @@
 // A client of a raftor cluster: key-value reads and writes with leader discovery and retries,
-// and per-node status and snapshot requests, over the nodes' published endpoints.
+// and per-node status and snapshot requests, over the nodes' endpoints.
 //
-//   Client ──connect (probe + handshake)──▶ node's NodeEndpoint ──delegate──▶ its Raft actor
+//   Client ══client_request frames (TCP)══▶ node's NodeEndpoint ──request──▶ its Raft actor
+//
+// It speaks raftor's framed protocol over plain blocking sockets (node_connection.hpp):
+// no actor system is needed; the constructor that takes one is kept for existing callers.
 //
 // Writes go to the leader: the client starts with the leader it cached (else the first
 // endpoint), follows the `leader` hint of a not_leader reply, else tries the next node; an
@@ -12,10 +15,8 @@
 // Every write carries this client's id and a sequence number that increases per write; the
 // retries of one write reuse its number, so the cluster applies it once (Raft thesis §6.3).
 //
-// Threads: use a Client from one thread, the one that created it. Calls block that thread
-// (each for at most the deadline) and are not synchronized. A Client that owns its actor
-// system must also be destroyed on that thread: CAF 0.17 ties a thread to the actor system
-// it last used, and a system destroyed elsewhere can wait for that thread forever.
+// Threads: use a Client from one thread at a time. Calls block that thread (each for at
+// most the deadline) and are not synchronized.
 #pragma once
 
 #include <caf/all.hpp>
@@ -30,7 +31,7 @@
 #include <vector>
 
 #include "raftor/actors/actor_messages.hpp"
-#include "raftor/actors/interfaces.hpp"
+#include "raftor/messages/client.pb.h"
 #include "raftor/client/client_options.hpp"
 #include "raftor/client/connection_pool.hpp"
 #include "raftor/client/endpoint.hpp"
@@ -49,15 +50,14 @@ struct CasResult {
   std::uint64_t index = 0;  // the log index of the compare-and-swap entry
 };
 
-// What a client's actor system needs: the middleman and raftor's message types.
+// Tunes an actor system for a client process and registers raftor's message types. A
+// Client itself needs no actor system; this is for processes that run one anyway.
 void configure_client_system(caf::actor_system_config& config);
 
 class Client {
  public:
-  // With an actor system of its own.
   explicit Client(std::vector<Endpoint> endpoints, ClientOptions options = {});
-  // On the caller's system (configured with configure_client_system), which must outlive
-  // the Client.
+  // The same: the system is not used (kept for callers written for the CAF transport).
   Client(caf::actor_system& system, std::vector<Endpoint> endpoints, ClientOptions options = {});
   ~Client();
   Client(const Client&) = delete;
@@ -89,27 +89,22 @@ class Client {
  private:
   using Clock = std::chrono::steady_clock;
   // One request to one node: its reply, or an error when the node did not answer.
-  using Attempt = std::function<Result<ClientReply>(NodeId node, const node_endpoint_actor&,
+  using Attempt = std::function<Result<ClientReply>(NodeId node, NodeConnection& connection,
                                                     std::chrono::milliseconds timeout)>;
 
   Result<ClientReply> write(std::string_view what, std::string payload);
   Result<ClientReply> route(std::string_view what, bool needs_leader, bool is_write,
                             const Attempt& attempt);
+  // Sends request_ and answers with the node's KvReply (a failure becomes a !ok reply).
+  Result<ClientReply> kv_call(NodeConnection& connection, std::chrono::milliseconds timeout);
   NodeId next_after(NodeId node) const;
-  // The requester every call uses (created on first use, on the client's thread).
-  caf::scoped_actor& requester();
-  template <class Reply, class... Ts>
-  Result<Reply> ask_via(const node_endpoint_actor& endpoint, std::chrono::milliseconds timeout,
-                        Ts&&... xs);
   std::chrono::milliseconds attempt_timeout(Clock::time_point until) const;
 
-  std::unique_ptr<caf::actor_system_config> own_config_;
-  std::unique_ptr<caf::actor_system> own_system_;
-  caf::actor_system* system_;
   ClientOptions options_;
   Status valid_;  // of the endpoints: every call fails with it when they are not
-  ConnectionPool pool_;  // after the system: destroyed (handles released) before it
-  std::unique_ptr<caf::scoped_actor> requester_;  // destroyed before the system too
+  ConnectionPool pool_;
+  pb::ClientRequest request_;    // reused by every call
+  pb::ClientResponse response_;  // reused by every call
   std::uint64_t client_id_ = 0;
   std::uint64_t sequence_ = 0;
   NodeId leader_ = 0;

@@ -136,6 +136,21 @@ void check_snapshot(const NodeConfig& config, Problems& problems) {
   }
 }
 
+// A peer frame carries a snapshot chunk or an AppendEntries batch in an envelope (metadata,
+// membership, per-entry fields): the frame limit must leave room for that envelope.
+void check_frame_limit(const NodeConfig& config, Problems& problems) {
+  constexpr std::uint64_t kEnvelopeBytes = 64 << 10;
+  constexpr std::uint64_t kMaxFrameBytes = 1u << 30;
+  const std::uint64_t needed =
+      std::max(config.snapshot.chunk_bytes, config.raft.max_append_bytes) + kEnvelopeBytes;
+  if (config.max_frame_bytes < needed || config.max_frame_bytes > kMaxFrameBytes) {
+    problems.push_back("node.max_frame_bytes (" + to_string(config.max_frame_bytes) +
+                       ") must be between " + to_string(needed) +
+                       " (the larger of snapshot.chunk_bytes and raft.max_append_bytes, plus "
+                       "64 KiB of envelope) and " + to_string(kMaxFrameBytes) + " (1 GiB)");
+  }
+}
+
 void check_names(const NodeConfig& config, Problems& problems) {
   if (!contains(kStateMachineKinds, config.state_machine)) {
     problems.push_back("node.state_machine '" + config.state_machine + "' is unknown (" +
@@ -156,6 +171,7 @@ std::vector<std::string> config_problems(const NodeConfig& config) {
   check_timing(config, problems);
   check_raft_tuning(config, problems);
   check_snapshot(config, problems);
+  check_frame_limit(config, problems);
   check_names(config, problems);
   if (problems.empty()) {
     // A backstop: whatever else the Raft core refuses.

@@ -160,6 +160,7 @@ Result<std::unique_ptr<Node>> NodeBuilder::start() {
   endpoint.cluster_id = config_.cluster_id;
   endpoint.host = config_.listen.host;
   endpoint.port = config_.listen.port;
+  endpoint.max_frame_bytes = config_.max_frame_bytes;
   network::NetworkTransportConfig transport;
   transport.self = config_.id;
   transport.cluster_id = config_.cluster_id;

@@ -4,12 +4,13 @@
 //   if (!node) { /* node.error() says what is wrong */ }
 //   (*node)->status();  ...  (*node)->stop();
 //
-// start() validates the config, opens the Raft log (RocksDB) under data_dir/log, publishes
+// start() validates the config, opens the Raft log (RocksDB) under data_dir/log, opens
 // the node's endpoint on config.listen (peers and clients connect there), starts the
 // network transport to the other peers and spawns the Raft actor (which spawns the
 // state-machine handler, snapshotter, purger and the snapshot sender/receiver).
 //
-// The node runs in an actor system of its own (with CAF's middleman loaded) unless one is
+// The node runs in an actor system of its own (with CAF's middleman loaded: its multiplexer
+// runs the endpoint and peer-connector brokers) unless one is
 // given with actor_system(): it must then have the middleman loaded and raftor's message
 // types registered (configure_actor_system()), and outlive the node.
 #pragma once

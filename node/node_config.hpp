@@ -87,6 +87,9 @@ struct NodeConfig {
   std::vector<PeerAddress> peers;
   std::filesystem::path data_dir = "raftor-data";
   std::string state_machine = "rocksdb";  // one of kStateMachineKinds
+  // The longest frame (peer message or client request) the node's port accepts; a longer
+  // one closes its connection. Must fit a snapshot chunk and an AppendEntries batch.
+  std::uint64_t max_frame_bytes = (64u << 20) + (1u << 20);
   RaftSettings raft;
   SnapshotSettings snapshot;
   LogSettings log;

@@ -1,5 +1,7 @@
 #include "raftor/actors/network/network_transport.hpp"
 
+#include <caf/io/all.hpp>
+
 namespace raftor::network {
 
 namespace {
@@ -24,7 +26,10 @@ NetworkTransport::NetworkTransport(caf::actor_system& system, NetworkTransportCo
     : codec_(codec_for(config)), counters_(std::make_shared<TransportCounters>()) {
   auto connector = connector_config(config);
   for (const auto& peer : connector.peers) counters_->connected.try_emplace(peer.id, false);
-  connector_ = system.spawn<PeerConnector>(std::move(connector), counters_);
+  // A broker: it runs on the middleman's multiplexer, which owns its sockets.
+  caf::actor_config cfg{&system.middleman().backend()};
+  connector_ = system.spawn_class<PeerConnector, caf::no_spawn_options>(cfg, std::move(connector),
+                                                                         counters_);
 }
 
 NetworkTransport::~NetworkTransport() { stop(); }

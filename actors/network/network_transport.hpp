@@ -1,5 +1,5 @@
-// PeerTransport between processes: Raft messages travel as messages/rpc.proto bytes to the
-// peers' published endpoints (node_endpoint.hpp) over CAF's middleman.
+// PeerTransport between processes: Raft messages travel as messages/rpc.proto bytes in peer
+// frames (frame.hpp) to the peers' endpoints (node_endpoint.hpp).
 //
 //   RaftActor ──send()──▶ encode (caller's thread) ──▶ PeerConnector ══TCP══▶ peer's NodeEndpoint
 //
@@ -46,7 +46,7 @@ class NetworkTransport final : public PeerTransport {
  private:
   PeerCodec codec_;
   std::shared_ptr<TransportCounters> counters_;
-  peer_connector_actor connector_;  // never reset: send() reads it without a lock
+  caf::actor connector_;  // the PeerConnector broker  // never reset: send() reads it without a lock
   std::atomic<bool> stopped_{false};
 };
 

@@ -1,94 +1,93 @@
 #include "raftor/actors/network/peer_connector.hpp"
 
-#include <caf/io/all.hpp>
 #include <spdlog/spdlog.h>
 
 #include <algorithm>
 
-#include "raftor/actors/network/tcp_probe.hpp"
+#include "raftor/actors/network/frame.hpp"
 
 namespace raftor::network {
 
 PeerConnector::PeerConnector(caf::actor_config& cfg, PeerConnectorConfig config,
                              std::shared_ptr<TransportCounters> counters)
-    : peer_connector_actor::base(cfg),
+    : caf::io::broker(cfg),
       config_(std::move(config)),
       counters_(std::move(counters)),
       jitter_(static_cast<std::minstd_rand::result_type>(config_.seed)) {
   for (const auto& peer : config_.peers) links_[peer.id].address = peer;
 }
 
-auto PeerConnector::make_behavior() -> behavior_type {
-  endpoint_interface_ = system().message_types<node_endpoint_actor>();
-  set_down_handler([this](caf::down_msg& down) { on_down(down); });
-  for (auto& [id, link] : links_) probe(id);
+caf::behavior PeerConnector::make_behavior() {
+  for (auto& [id, link] : links_) connect(id);
   return {
-      [this](peer_bytes_atom, NodeId to, std::string& bytes) { forward(to, bytes); },
-      [this](reconnect_atom, NodeId peer) { probe(peer); },
-      [this](probed_atom, NodeId peer, bool reachable, const std::string& why) {
-        if (reachable) {
-          connect(peer);
-        } else {
-          on_connect_failed(peer, why);
-        }
+      [this](peer_bytes_atom, NodeId to, const std::string& bytes) { forward(to, bytes); },
+      [this](reconnect_atom, NodeId peer) { connect(peer); },
+      [this](connected_atom, NodeId peer, ConnectOutcome& outcome) {
+        on_connect_outcome(peer, outcome);
       },
+      [this](const caf::io::connection_closed_msg& msg) { on_closed(msg.handle); },
+      // A peer's endpoint never writes on this connection; reading only notices its close.
+      [](const caf::io::new_data_msg&) {},
   };
 }
 
-void PeerConnector::forward(NodeId to, std::string& bytes) {
+void PeerConnector::forward(NodeId to, const std::string& bytes) {
   auto it = links_.find(to);
-  if (it == links_.end() || !it->second.endpoint) {
+  if (it == links_.end() || !it->second.connection) {
     counters_->dropped.fetch_add(1, std::memory_order_relaxed);
     return;
   }
-  // Not anon_send: the receiving endpoint names the sending node in its refusal logs.
-  send(it->second.endpoint, peer_bytes_atom::value, std::move(bytes));
+  const auto hdl = *it->second.connection;
+  auto& buffer = wr_buf(hdl);
+  if (buffer.size() + bytes.size() > config_.max_queued_bytes) {
+    counters_->dropped.fetch_add(1, std::memory_order_relaxed);
+    return;
+  }
+  append_frame(buffer, FrameKind::peer, bytes);
+  flush(hdl);
   counters_->forwarded.fetch_add(1, std::memory_order_relaxed);
 }
 
-void PeerConnector::probe(NodeId peer) {
+void PeerConnector::connect(NodeId peer) {
   auto it = links_.find(peer);
   if (it == links_.end()) return;
   Link& link = it->second;
-  if (link.connecting || link.endpoint) return;
+  if (link.connecting || link.connection) return;
   link.connecting = true;
-  // A detached helper: the probe blocks its own thread (for at most probe_timeout plus name
-  // resolution), and the actor system's shutdown waits for it no longer than that.
-  auto self = caf::actor_cast<peer_connector_actor>(this);
+  // A detached helper: connect_tcp blocks its own thread (for at most connect_timeout plus
+  // name resolution), and the actor system's shutdown waits for it no longer than that.
+  caf::actor self = caf::actor_cast<caf::actor>(this);
   system().spawn<caf::detached>(
-      [self, peer, address = link.address, timeout = config_.reconnect.probe_timeout] {
-        auto status = probe_tcp(address.host, address.port, timeout);
-        caf::anon_send(self, probed_atom::value, peer, status.ok(),
-                       status.ok() ? std::string() : status.error().message);
+      [self, peer, address = link.address, timeout = config_.reconnect.connect_timeout] {
+        ConnectOutcome outcome;
+        auto socket = connect_tcp(address.host, address.port, timeout);
+        if (socket.ok()) {
+          outcome.socket = std::make_shared<UniqueFd>(std::move(socket).value());
+        } else {
+          outcome.error = socket.error().message;
+        }
+        caf::anon_send(self, connected_atom::value, peer, std::move(outcome));
       });
 }
 
-void PeerConnector::connect(NodeId peer) {
-  Link& link = links_.at(peer);
-  // The middleman actor answers once the BASP handshake is done (or failed). Its connect()
-  // blocks, but the probe just saw the peer answer, so it returns at once.
-  auto middleman = system().middleman().actor_handle();
-  request(middleman, config_.reconnect.connect_timeout, caf::connect_atom::value,
-          link.address.host, link.address.port)
-      .then(
-          [this, peer](caf::node_id&, caf::strong_actor_ptr& ptr, std::set<std::string>& ifs) {
-            on_connected(peer, std::move(ptr), ifs);
-          },
-          [this, peer](caf::error& error) { on_connect_failed(peer, system().render(error)); });
-}
-
-void PeerConnector::on_connected(NodeId peer, caf::strong_actor_ptr ptr,
-                                 const std::set<std::string>& ifs) {
+void PeerConnector::on_connect_outcome(NodeId peer, ConnectOutcome& outcome) {
   Link& link = links_.at(peer);
   link.connecting = false;
-  if (!ptr) return on_connect_failed(peer, "no actor is published at that port");
-  if (!system().assignable(ifs, endpoint_interface_)) {
-    return on_connect_failed(peer, "the actor published there is not a raftor node endpoint");
+  if (!outcome.socket) {
+    // Once per state change: a peer that is down for an hour logs one line, not thousands.
+    if (!link.reported_unreachable && !link.ever_connected) {
+      spdlog::info("node {}: peer {} at {}:{} is not reachable yet ({}); retrying in the background",
+                   config_.self, peer, link.address.host, link.address.port, outcome.error);
+    } else {
+      spdlog::debug("node {}: connecting to peer {} at {}:{} failed: {}", config_.self, peer,
+                    link.address.host, link.address.port, outcome.error);
+    }
+    link.reported_unreachable = true;
+    return retry_later(link);
   }
-  link.endpoint = caf::actor_cast<node_endpoint_actor>(std::move(ptr));
-  // A peer that already went away (a proxy the middleman still cached) is reported by an
-  // immediate down_msg, which reconnects.
-  monitor(link.endpoint);
+  const auto hdl = add_scribe(outcome.socket->release());
+  configure_read(hdl, caf::io::receive_policy::at_most(4096));
+  link.connection = hdl;
   link.ever_connected = true;
   link.reported_unreachable = false;
   link.next_delay = std::chrono::milliseconds{0};
@@ -97,28 +96,13 @@ void PeerConnector::on_connected(NodeId peer, caf::strong_actor_ptr ptr,
                link.address.port);
 }
 
-void PeerConnector::on_connect_failed(NodeId peer, const std::string& why) {
-  Link& link = links_.at(peer);
-  link.connecting = false;
-  // Once per state change: a peer that is down for an hour logs one line, not thousands.
-  if (!link.reported_unreachable && !link.ever_connected) {
-    spdlog::info("node {}: peer {} at {}:{} is not reachable yet ({}); retrying in the background",
-                 config_.self, peer, link.address.host, link.address.port, why);
-  } else {
-    spdlog::debug("node {}: connecting to peer {} at {}:{} failed: {}", config_.self, peer,
-                  link.address.host, link.address.port, why);
-  }
-  link.reported_unreachable = true;
-  retry_later(link);
-}
-
-void PeerConnector::on_down(const caf::down_msg& down) {
+void PeerConnector::on_closed(caf::io::connection_handle hdl) {
   for (auto& [id, link] : links_) {
-    if (!link.endpoint || link.endpoint.address() != down.source) continue;
-    link.endpoint = nullptr;
+    if (link.connection != hdl) continue;
+    link.connection.reset();
     set_connected(id, false);
-    spdlog::info("node {}: lost peer {} at {}:{} ({}); reconnecting", config_.self, id,
-                 link.address.host, link.address.port, system().render(down.reason));
+    spdlog::info("node {}: lost peer {} at {}:{}; reconnecting", config_.self, id,
+                 link.address.host, link.address.port);
     retry_later(link);
     return;
   }

@@ -1,24 +1,32 @@
-// The actor behind a NetworkTransport: keeps one connection per peer through CAF's
-// middleman and forwards encoded Raft messages to the peers' endpoints.
+// The broker behind a NetworkTransport: one outbound TCP connection per peer, over which it
+// writes this node's Raft messages as peer frames (frame.hpp) to the peer's NodeEndpoint.
 //
-// Everything here is event-based: an attempt first probes the peer's address on a detached
-// helper (tcp_probe.hpp says why), then asks the middleman actor to connect; a lost peer
-// shows up as a down_msg of its endpoint's proxy; reconnecting waits on a timer with
-// exponential backoff. Bytes for a peer that is not connected are dropped and counted: Raft
-// retries, and a queue for a dead peer would only deliver stale messages late.
+//   NetworkTransport ──(to, bytes)──▶ PeerConnector ══peer frames══▶ peer's EndpointBroker
+//
+// It runs on CAF's multiplexer thread and never blocks there: a connect runs on a detached
+// helper (tcp_connect.hpp says why), which hands the connected socket back; the broker
+// adopts it (add_scribe). A lost connection shows up as connection_closed_msg; reconnecting
+// waits on a timer with jittered exponential backoff. Frames for a peer that is not
+// connected, or whose unsent bytes already exceed the queue limit (a stalled peer), are
+// dropped and counted: Raft retries, and a queue for a dead peer would only deliver stale
+// messages late. Frames written while a previous write is in progress leave together in
+// the next write (CAF's stream buffers them), so a burst costs one system call, not one each.
 #pragma once
+
+#include <caf/io/all.hpp>
 
 #include <atomic>
 #include <chrono>
 #include <cstdint>
 #include <map>
 #include <memory>
+#include <optional>
 #include <random>
-#include <set>
 #include <string>
 #include <vector>
 
 #include "raftor/actors/interfaces.hpp"
+#include "raftor/actors/network/tcp_connect.hpp"
 
 namespace raftor::network {
 
@@ -33,14 +41,13 @@ struct PeerAddress {
 struct ReconnectPolicy {
   std::chrono::milliseconds initial{50};
   std::chrono::milliseconds max{2000};
-  std::chrono::milliseconds probe_timeout{1000};     // TCP reachability, before the middleman
-  std::chrono::milliseconds connect_timeout{10000};  // the middleman's connect and handshake
+  std::chrono::milliseconds connect_timeout{1000};  // one TCP connect
 };
 
-// Shared between the transport (any thread) and its connector actor.
+// Shared between the transport (any thread) and its connector.
 struct TransportCounters {
-  std::atomic<std::uint64_t> forwarded{0};  // handed to CAF for a connected peer
-  std::atomic<std::uint64_t> dropped{0};    // no connection (or an unknown peer id)
+  std::atomic<std::uint64_t> forwarded{0};  // written to a connected peer's socket buffer
+  std::atomic<std::uint64_t> dropped{0};    // no connection, queue full, or an unknown peer id
   std::map<NodeId, std::atomic<bool>> connected;  // one key per peer, fixed at construction
 };
 
@@ -48,41 +55,49 @@ struct PeerConnectorConfig {
   NodeId self = 0;
   std::vector<PeerAddress> peers;
   ReconnectPolicy reconnect;
+  // Unsent bytes per peer beyond which frames are dropped (a peer that stopped reading).
+  std::size_t max_queued_bytes = 128u << 20;
   std::uint64_t seed = std::random_device{}();  // for the jitter
 };
 
-class PeerConnector : public peer_connector_actor::base {
+// A connect attempt's outcome, from the helper thread to the broker. The socket closes
+// itself if the broker is gone before it adopts it.
+struct ConnectOutcome {
+  std::shared_ptr<UniqueFd> socket;  // set when connected
+  std::string error;
+};
+
+class PeerConnector : public caf::io::broker {
  public:
   PeerConnector(caf::actor_config& cfg, PeerConnectorConfig config,
                 std::shared_ptr<TransportCounters> counters);
 
-  behavior_type make_behavior() override;
+  caf::behavior make_behavior() override;
   const char* name() const override { return "raftor.peer_connector"; }
 
  private:
   struct Link {
     PeerAddress address;
-    node_endpoint_actor endpoint;  // set while connected
-    bool connecting = false;       // a probe or connect request is in flight
+    std::optional<caf::io::connection_handle> connection;  // set while connected
+    bool connecting = false;       // a connect attempt is in flight
     bool ever_connected = false;   // logs "unreachable" once before the first connection
     bool reported_unreachable = false;
     std::chrono::milliseconds next_delay{0};
   };
 
-  void forward(NodeId to, std::string& bytes);
-  void probe(NodeId peer);
+  void forward(NodeId to, const std::string& bytes);
   void connect(NodeId peer);
-  void on_connected(NodeId peer, caf::strong_actor_ptr ptr, const std::set<std::string>& ifs);
-  void on_connect_failed(NodeId peer, const std::string& why);
-  void on_down(const caf::down_msg& down);
+  void on_connect_outcome(NodeId peer, ConnectOutcome& outcome);
+  void on_closed(caf::io::connection_handle hdl);
   void retry_later(Link& link);
   void set_connected(NodeId peer, bool connected);
 
   PeerConnectorConfig config_;
   std::shared_ptr<TransportCounters> counters_;
   std::map<NodeId, Link> links_;
-  std::set<std::string> endpoint_interface_;  // what a peer's published actor must offer
   std::minstd_rand jitter_;
 };
 
 }  // namespace raftor::network
+
+CAF_ALLOW_UNSAFE_MESSAGE_TYPE(raftor::network::ConnectOutcome)

@@ -1,6 +1,6 @@
 // How a Raft actor reaches its peers. In one process (tests, the in-process benchmark) the
 // LocalTransport hands messages to the peers' actors directly; across hosts the network
-// layer implements the same interface over CAF's middleman.
+// layer implements the same interface over TCP (actors/network/network_transport.hpp).
 #pragma once
 
 #include <functional>

@@ -256,7 +256,7 @@ TEST(Client, GivesUpAtTheDeadlineWhenNoNodeAnswers) {
 TEST(Client, AnsweringNodesThatCannotServeAreRetriedWithTheSameSequence) {
   // Endpoints with no Raft actor attached answer not_running: the client moves on.
   caf::actor_system_config config;
-  configure_client_system(config);
+  raftor::testing::configure_endpoint_system(config);
   caf::actor_system system(config);
   auto starting = network::NodeEndpoint::start(system, {1, "c", {}, "127.0.0.1", 0});
   ASSERT_TRUE(starting.ok()) << starting.error().to_string();

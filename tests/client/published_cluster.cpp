@@ -5,11 +5,17 @@
 #include <stdexcept>
 
 #include "raftor/client/client.hpp"
+#include "raftor/actors/interfaces.hpp"
 
 namespace raftor::testing {
 
+void configure_endpoint_system(caf::actor_system_config& config) {
+  config.load<caf::io::middleman>();
+  register_message_types(config);
+}
+
 PublishedCluster::PublishedCluster(LocalClusterOptions options) {
-  client::configure_client_system(config_);  // the middleman and raftor's message types
+  configure_endpoint_system(config_);
   system_.emplace(config_);
   cluster_.emplace(*system_, options);
   cluster_->start_all();
@@ -23,7 +29,7 @@ PublishedCluster::PublishedCluster(LocalClusterOptions options) {
 }
 
 PublishedCluster::~PublishedCluster() {
-  endpoints_.clear();  // each stops: unpublished, its actor ended
+  endpoints_.clear();  // each stops: its port closed, its broker ended
   cluster_.reset();
   system_.reset();
 }

@@ -15,6 +15,10 @@
 
 namespace raftor::testing {
 
+// What an actor system hosting node endpoints needs: the middleman (whose multiplexer runs
+// the endpoint brokers) and raftor's message types.
+void configure_endpoint_system(caf::actor_system_config& config);
+
 class PublishedCluster {
  public:
   explicit PublishedCluster(LocalClusterOptions options = {});

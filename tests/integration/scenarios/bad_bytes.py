@@ -1,9 +1,10 @@
 #!/usr/bin/env python3
 """Random and malformed bytes sent to nodes' ports with raw sockets, while a workload runs:
-random junk of several sizes, the node's own greeting echoed back with bytes flipped,
-headers claiming huge payloads, an HTTP request, connect-and-close storms, idle half-sent
-connections. Every node must keep running and answering, and the history must stay
-linearizable with nothing acknowledged lost."""
+random junk of several sizes, a valid frame echoed back with bits flipped, frame headers
+claiming huge lengths, a wrong magic or version, a valid header with a garbage protobuf
+payload, headers of all-0xff bytes, an HTTP request, connect-and-close storms, idle
+half-sent connections. Every node must keep running and answering with bounded memory,
+and the history must stay linearizable with nothing acknowledged lost."""
 import socket
 import struct
 import time
@@ -15,7 +16,7 @@ from harness import SetWorkload, Workload, check, run_scenario
 HOST = "127.0.0.1"  # set to the target node's client address in body()
 
 
-MAX_RSS_MB = 512  # a node of this test uses ~30-80 MB
+MAX_RSS_MB = 256  # a node of this test uses ~30-80 MB; 8 x 60 MiB claims would be 480 MB
 
 
 def rss_mb(pid):
@@ -32,21 +33,36 @@ def connect(port, timeout=2.0):
     return s
 
 
-def greeting(port):
-    """What the node sends first on a fresh connection (b"" if nothing within 0.5 s)."""
-    s = connect(port)
-    s.settimeout(0.5)
-    data = b""
+# raftor's frame header (actors/network/frame.hpp): magic, version, kind, 2 reserved bytes,
+# payload length (u32, big-endian). Kinds: 1 peer message, 2 client request, 3 response.
+MAGIC, VERSION = b"RFTR", 1
+
+
+def frame(kind, payload, version=VERSION, magic=MAGIC, length=None):
+    n = len(payload) if length is None else length
+    return magic + bytes([version, kind, 0, 0]) + struct.pack(">I", n) + payload
+
+
+def status_request():
+    """A valid ClientRequest{id: 1, status: {}} (client.proto: field 1 varint, field 4 empty
+    message), framed."""
+    return frame(2, b"\x08\x01\x22\x00")
+
+
+def closes_connection(port, payload, timeout=2.0):
+    """Sends payload and reports whether the node closed the connection within timeout."""
+    s = connect(port, timeout)
     try:
-        while len(data) < 4096:
-            chunk = s.recv(4096)
-            if not chunk:
-                break
-            data += chunk
-    except (socket.timeout, OSError):
-        pass
-    s.close()
-    return data
+        s.sendall(payload)
+        while True:
+            if not s.recv(4096):
+                return True
+    except socket.timeout:
+        return False
+    except OSError:
+        return True  # reset: closed too
+    finally:
+        s.close()
 
 
 def send_and_close(port, payload, linger=0.05):
@@ -65,41 +81,57 @@ def attacks(rng, port, pid=None):
     for size in (1, 7, 64, 1024, 65536):
         out.append((f"{size} random bytes",
                     lambda size=size: send_and_close(port, rng.randbytes(size))))
-    g = greeting(port)
-    out.append((f"greeting ({len(g)} bytes) echoed back",
-                lambda: send_and_close(port, g)))
+    good = status_request()
+    out.append(("a valid status request echoed back", lambda: send_and_close(port, good)))
     for k in range(5):
         def flipped(k=k):
-            data = bytearray(g or rng.randbytes(64))
+            data = bytearray(good)
             for _ in range(1 + k):
                 i = rng.randrange(len(data))
                 data[i] ^= 1 << rng.randrange(8)
             send_and_close(port, bytes(data) + rng.randbytes(rng.randrange(64)))
-        out.append((f"greeting with {k + 1} bits flipped", flipped))
-    if len(g) >= 8:
-        def truncated():
-            send_and_close(port, g[: len(g) // 2])
-        out.append(("greeting cut in half", truncated))
+        out.append((f"a status request with {k + 1} bits flipped", flipped))
     for fill in (b"\xff", b"\x00", b"\x7f"):
         def huge(fill=fill):
             # Headers of all-0xff / all-zero / 0x7f fields: length fields claim up to 4 GiB.
             send_and_close(port, fill * 64 + struct.pack(">Q", 2**63 - 1) * 4)
         out.append((f"header of {fill.hex()} bytes (huge lengths)", huge))
-    # A CAF 0.17 BASP header (what the node speaks: type u8, 2 bytes padding, flags u8,
-    # payload_len u32, operation_data u64, source and destination actor ids u64; big-endian),
-    # unauthenticated, as the very first message, claiming a 1 GiB payload; the memory the
-    # node holds while the connection stays open is measured (returned) before closing.
-    for op in (0, 2, 3):  # server handshake, direct message, routed message
-        def claim(op=op):
-            header = bytes([op, 0, 0, 0]) + struct.pack(">IQQQ", 1 << 30, 1, 1, 1)
-            s = connect(port)
-            try:
-                s.sendall(header + rng.randbytes(64))
-                time.sleep(0.5)
-                return rss_mb(pid) if pid else None
-            finally:
+
+    def refused(what, payload):
+        def attack():
+            check(closes_connection(port, payload),
+                  f"the node kept a connection open after {what}")
+        return (what, attack)
+    for kind in (1, 2):
+        out.append(refused(f"a kind-{kind} frame claiming 4 GiB",
+                           frame(kind, rng.randbytes(64), length=0xFFFFFFFF)))
+        out.append(refused(f"a kind-{kind} frame claiming 1 GiB",
+                           frame(kind, rng.randbytes(64), length=1 << 30)))
+    out.append(refused("a wrong magic", frame(2, b"\x08\x01\x22\x00", magic=b"RFTX")))
+    out.append(refused("a wrong version", frame(2, b"\x08\x01\x22\x00", version=9)))
+    out.append(refused("an unknown kind", frame(9, b"\x08\x01\x22\x00")))
+    out.append(refused("a response sent to a node", frame(3, b"\x08\x01")))
+    out.append(refused("a client request of garbage protobuf", frame(2, b"\xff" * 32)))
+    # A peer frame of garbage: the node refuses (and logs) the message, the frame itself
+    # was well-formed.
+    out.append(("a peer frame of garbage protobuf",
+                 lambda: send_and_close(port, frame(1, rng.randbytes(200)))))
+
+    # A frame that claims 60 MiB (within the 65 MiB maximum) and stops short: the node must
+    # hold only what arrived. Memory is measured while the connections stay open.
+    def claims_within_limit():
+        socks = []
+        try:
+            for _ in range(8):
+                s = connect(port)
+                s.sendall(frame(1, rng.randbytes(64), length=60 << 20))
+                socks.append(s)
+            time.sleep(0.5)
+            return rss_mb(pid) if pid else None
+        finally:
+            for s in socks:
                 s.close()
-        out.append((f"BASP header type {op} claiming a 1 GiB payload", claim))
+    out.append(("8 frames each claiming 60 MiB, held open", claims_within_limit))
     out.append(("HTTP request", lambda: send_and_close(
         port, b"GET / HTTP/1.1\r\nHost: x\r\n\r\n")))
 

@@ -1,6 +1,8 @@
-#include "raftor/actors/network/tcp_probe.hpp"
+#include "raftor/actors/network/tcp_connect.hpp"
 
 #include <netdb.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
 #include <poll.h>
 #include <sys/socket.h>
 #include <unistd.h>
@@ -13,35 +15,54 @@
 
 namespace raftor::network {
 
+UniqueFd& UniqueFd::operator=(UniqueFd&& other) noexcept {
+  if (this != &other) {
+    reset();
+    fd_ = std::exchange(other.fd_, -1);
+  }
+  return *this;
+}
+
+void UniqueFd::reset() {
+  if (fd_ >= 0) ::close(fd_);
+  fd_ = -1;
+}
+
+void set_tcp_nodelay(int fd) {
+  int on = 1;
+  ::setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &on, sizeof on);
+}
+
 namespace {
 using Clock = std::chrono::steady_clock;
 
-// errno of a non-blocking connect to one address, 0 when it was accepted in time.
-int connect_within(const addrinfo& address, Clock::time_point deadline) {
-  const int fd = ::socket(address.ai_family, address.ai_socktype | SOCK_NONBLOCK | SOCK_CLOEXEC,
-                          address.ai_protocol);
-  if (fd < 0) return errno;
+// A non-blocking connect to one address: the socket, or the errno why not.
+int connect_within(const addrinfo& address, Clock::time_point deadline, UniqueFd& out) {
+  UniqueFd fd(::socket(address.ai_family, address.ai_socktype | SOCK_NONBLOCK | SOCK_CLOEXEC,
+                       address.ai_protocol));
+  if (!fd) return errno;
   int error = 0;
-  if (::connect(fd, address.ai_addr, address.ai_addrlen) != 0) {
+  if (::connect(fd.get(), address.ai_addr, address.ai_addrlen) != 0) {
     error = errno;
     if (error == EINPROGRESS) {
-      pollfd wait{fd, POLLOUT, 0};
+      pollfd wait{fd.get(), POLLOUT, 0};
       const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(deadline - Clock::now());
       const int ready = ::poll(&wait, 1, static_cast<int>(std::max<std::int64_t>(left.count(), 0)));
       if (ready == 1) {
         socklen_t len = sizeof error;
-        if (::getsockopt(fd, SOL_SOCKET, SO_ERROR, &error, &len) != 0) error = errno;
+        if (::getsockopt(fd.get(), SOL_SOCKET, SO_ERROR, &error, &len) != 0) error = errno;
       } else {
         error = ready == 0 ? ETIMEDOUT : errno;
       }
     }
   }
-  ::close(fd);
+  if (error == 0) out = std::move(fd);
   return error;
 }
 }  // namespace
 
-Status probe_tcp(const std::string& host, std::uint16_t port, std::chrono::milliseconds timeout) {
+Result<UniqueFd> connect_tcp(const std::string& host, std::uint16_t port,
+                             std::chrono::milliseconds timeout) {
   const auto deadline = Clock::now() + timeout;
   addrinfo hints{};
   hints.ai_family = AF_UNSPEC;
@@ -54,8 +75,12 @@ Status probe_tcp(const std::string& host, std::uint16_t port, std::chrono::milli
   std::unique_ptr<addrinfo, decltype(&::freeaddrinfo)> addresses(found, &::freeaddrinfo);
   int error = ETIMEDOUT;
   for (const addrinfo* a = addresses.get(); a != nullptr && Clock::now() < deadline; a = a->ai_next) {
-    error = connect_within(*a, deadline);
-    if (error == 0) return {};
+    UniqueFd fd;
+    error = connect_within(*a, deadline, fd);
+    if (error == 0) {
+      set_tcp_nodelay(fd.get());
+      return fd;
+    }
   }
   return make_error(ErrorCode::io_error, host + ":" + service + ": " + std::strerror(error));
 }
