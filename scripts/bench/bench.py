@@ -159,7 +159,7 @@ def main():
         print(table)
         print()
         print(report.cpu_table(rows))
-        print("drivers: raftor-bench (one thread + Client per client, over CAF) for raftor; "
+        print("drivers: raftor-bench (one thread + Client per client, raftor's framed protocol over TCP) for raftor; "
               "wrk -t1 over etcd's JSON gateway for etcd;\n"
               "both on this machine, sharing its cores with the six server processes.")
         print("issue 7 targets (medians):")

@@ -1,6 +1,6 @@
 """raftor's side of the benchmark: a 3-node cluster of raftor-node processes on loopback
 (RocksDB log, fsync before every acknowledgement; RocksDB state machine), driven by
-raftor-bench over CAF's networking.
+raftor-bench over raftor's framed protocol (TCP).
 
 The cluster comes from the integration harness (tests/integration/harness/cluster.py),
 which kills every process it started when the script exits or is interrupted.
