@@ -15,6 +15,7 @@
 
 #include "published_cluster.hpp"
 #include "raftor/storage/command.hpp"
+#include "raftor/tests/support/test_sockets.hpp"
 
 namespace raftor::client {
 namespace {
@@ -64,48 +65,8 @@ ClientOptions quick_options() {
   return options;
 }
 
-// A port nobody listens on (the kernel picked it free and it was closed again).
-std::uint16_t unused_port() {
-  int fd = ::socket(AF_INET, SOCK_STREAM, 0);
-  sockaddr_in addr{};
-  addr.sin_family = AF_INET;
-  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  ::bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr);
-  socklen_t len = sizeof addr;
-  ::getsockname(fd, reinterpret_cast<sockaddr*>(&addr), &len);
-  ::close(fd);
-  return ntohs(addr.sin_port);
-}
-
-// A listener that never accepts, its queue full: connects to it hang (a silent host).
-class BlackHole {
- public:
-  BlackHole() : listener_(::socket(AF_INET, SOCK_STREAM, 0)) {
-    sockaddr_in addr{};
-    addr.sin_family = AF_INET;
-    addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    ::bind(listener_, reinterpret_cast<sockaddr*>(&addr), sizeof addr);
-    ::listen(listener_, 0);
-    socklen_t len = sizeof addr;
-    ::getsockname(listener_, reinterpret_cast<sockaddr*>(&addr), &len);
-    port_ = ntohs(addr.sin_port);
-    for (int i = 0; i < 4; ++i) {
-      int fd = ::socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK, 0);
-      (void)::connect(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr);
-      fillers_.push_back(fd);
-    }
-  }
-  ~BlackHole() {
-    for (int fd : fillers_) ::close(fd);
-    ::close(listener_);
-  }
-  std::uint16_t port() const { return port_; }
-
- private:
-  int listener_;
-  std::uint16_t port_ = 0;
-  std::vector<int> fillers_;
-};
+using raftor::testing::BlackHole;
+using raftor::testing::unused_port;
 
 // --- cases -------------------------------------------------------------------------------
 
