@@ -16,13 +16,5 @@ packages=(
   python3                           # integration scripts (standard library only)
   iproute2                          # ip, tc: network namespaces and partitions (netlab.py)
 )
-missing=()
-for p in "${packages[@]}"; do
-  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
-done
-((${#missing[@]} == 0)) && exit 0
-echo "setup: installing ${missing[*]}" >&2
-sudo=""; [ "$(id -u)" -eq 0 ] || sudo="sudo"
-export DEBIAN_FRONTEND=noninteractive
-$sudo apt-get update -qq
-$sudo apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+source "$(dirname "$0")/lib/apt_install.sh"
+apt_install_missing setup "${packages[@]}"
