@@ -2,11 +2,11 @@
 
 namespace raftor::client {
 
-void AttemptLog::record(NodeId node, std::string who, std::string outcome) {
+void AttemptLog::record(NodeId node, std::string who, std::string outcome, bool cut_short) {
   ++attempts_;
   for (auto& e : latest_) {
     if (e.node == node) {
-      e.outcome = std::move(outcome);
+      if (!cut_short) e.outcome = std::move(outcome);
       return;
     }
   }

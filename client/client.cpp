@@ -149,7 +149,8 @@ Result<ClientReply> Client::route(std::string_view what, bool needs_leader, bool
     if (auto reply = attempt(target, connection, timeout); !reply) {
       // A write that went out unanswered may have been applied.
       outcome_unknown |= is_write && connection.request_sent();
-      log.record(target, who, reply.error().message);
+      log.record(target, who, reply.error().message,
+                 /*cut_short=*/timeout < options_.request_timeout);
     } else if (reply->ok) {
       if (needs_leader) leader_ = target;
       return reply;
