@@ -35,6 +35,9 @@ using snap_recv_atom = caf::atom_constant<caf::atom("snaprecv")>;
 using install_atom = caf::atom_constant<caf::atom("install")>;
 using cancel_atom = caf::atom_constant<caf::atom("cancel")>;
 using replay_atom = caf::atom_constant<caf::atom("replay")>;
+using member_atom = caf::atom_constant<caf::atom("member")>;
+using transfer_atom = caf::atom_constant<caf::atom("transfer")>;
+using membership_atom = caf::atom_constant<caf::atom("membership")>;
 
 enum class ReadConsistency : std::uint8_t {
   linearizable = 0,  // ReadIndex: confirmed by a quorum, then served once applied (thesis §6.4)
@@ -72,12 +75,39 @@ struct NodeStatus {
   std::uint64_t last_index = 0;
   std::uint64_t last_term = 0;
   std::uint64_t snapshot_index = 0;
+  // The cluster configuration this node uses (the latest in its log, thesis §4.1), the
+  // entry that set it (0: the bootstrap configuration) and whether that entry is committed.
+  Membership membership;
+  std::uint64_t config_index = 0;
+  bool config_pending = false;
 };
+
+template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, Membership& x);
 
 template <class Inspector>
 typename Inspector::result_type inspect(Inspector& f, NodeStatus& x) {
   return f(caf::meta::type_name("raftor.NodeStatus"), x.id, x.role, x.term, x.leader, x.commit,
-           x.applied, x.first_index, x.last_index, x.last_term, x.snapshot_index);
+           x.applied, x.first_index, x.last_index, x.last_term, x.snapshot_index, x.membership,
+           x.config_index, x.config_pending);
+}
+
+// A client's membership change (thesis §4.1, one server at a time), for the Raft actor.
+enum class MembershipChangeType : std::uint8_t {
+  add_learner = 0,  // a new node receives the log but does not vote yet
+  promote = 1,      // a learner becomes a voter
+  remove = 2,       // a voter or learner leaves the cluster
+};
+
+struct MembershipChange {
+  MembershipChangeType type = MembershipChangeType::add_learner;
+  NodeId node = 0;
+  std::string address;  // add_learner: "HOST:PORT" where the other members reach the node
+};
+
+template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, MembershipChange& x) {
+  return f(caf::meta::type_name("raftor.MembershipChange"), x.type, x.node, x.address);
 }
 
 // Raft actor -> handler: committed entries to apply, in order.
@@ -196,5 +226,8 @@ using close_port_atom = caf::atom_constant<caf::atom("closeport")>;
 using reconnect_atom = caf::atom_constant<caf::atom("reconnect")>;
 // The outcome of a connect attempt to a peer (see tcp_connect.hpp): a socket or why not.
 using connected_atom = caf::atom_constant<caf::atom("connected")>;
+// The cluster's configuration changed: the connector dials new members (and lets removed
+// ones go once the change commits); the endpoint accepts messages from the members.
+using members_atom = caf::atom_constant<caf::atom("members")>;
 
 }  // namespace raftor

@@ -16,6 +16,7 @@ void register_message_types(caf::actor_system_config& config) {
   config.add_message_type<std::vector<std::string>>("std::vector<std::string>");
   config.add_message_type<ApplyProgress>("raftor.ApplyProgress");
   config.add_message_type<Membership>("raftor.Membership");
+  config.add_message_type<MembershipChange>("raftor.MembershipChange");
   config.add_message_type<SnapshotMetadata>("raftor.SnapshotMetadata");
   config.add_message_type<SnapshotReply>("raftor.SnapshotReply");
 }

@@ -37,6 +37,14 @@ using raft_actor = caf::typed_actor<
     // A client read of keys at the chosen consistency.
     caf::replies_to<read_atom, std::vector<std::string>, ReadConsistency>::with<ClientReply>,
     caf::replies_to<status_atom>::with<NodeStatus>,
+    // Membership (thesis §4.1): one change, answered once its configuration entry is
+    // committed (the entry's index) or refused (not_leader, busy, invalid_argument).
+    caf::replies_to<member_atom, MembershipChange>::with<ClientReply>,
+    // Leadership transfer (thesis §3.10) to this voter (0: the most up-to-date one),
+    // answered once another node leads (its id in `leader`) or the transfer gave up.
+    caf::replies_to<transfer_atom, NodeId>::with<ClientReply>,
+    // From the snapshotter: the configuration in force at a log index (a snapshot's).
+    caf::replies_to<membership_atom, std::uint64_t>::with<Membership>,
     // From peers.
     caf::reacts_to<peer_atom, raft::Message>,
     // From the handler: entries applied up to a point, with their results.

@@ -129,6 +129,48 @@ Result<ClientReply> Client::write(std::string_view what, std::string payload) {
                });
 }
 
+// --- membership and leadership -----------------------------------------------------------
+
+Result<std::uint64_t> Client::add_learner(NodeId node, std::string_view address) {
+  return change_membership("member add", pb::MemberChangeRequest::ADD_LEARNER, node, address);
+}
+
+Result<std::uint64_t> Client::promote(NodeId node) {
+  return change_membership("member promote", pb::MemberChangeRequest::PROMOTE, node, {});
+}
+
+Result<std::uint64_t> Client::remove_member(NodeId node) {
+  return change_membership("member remove", pb::MemberChangeRequest::REMOVE, node, {});
+}
+
+Result<std::uint64_t> Client::change_membership(std::string_view what,
+                                                pb::MemberChangeRequest::Type type, NodeId node,
+                                                std::string_view address) {
+  auto reply = route(what, /*needs_leader=*/true, /*is_write=*/true,
+                     [&](NodeId, NodeConnection& connection, milliseconds timeout) {
+                       request_.Clear();
+                       auto* change = request_.mutable_member_change();
+                       change->set_type(type);
+                       change->set_node(node);
+                       change->set_address(address.data(), address.size());
+                       return kv_call(connection, timeout);
+                     });
+  if (!reply) return reply.error();
+  return reply->index;
+}
+
+Result<NodeId> Client::transfer_leader(NodeId target) {
+  auto reply = route("transfer-leader", /*needs_leader=*/true, /*is_write=*/true,
+                     [&](NodeId, NodeConnection& connection, milliseconds timeout) {
+                       request_.Clear();
+                       request_.mutable_transfer_leader()->set_target(target);
+                       return kv_call(connection, timeout);
+                     });
+  if (!reply) return reply.error();
+  leader_ = reply->leader;  // the node that took over, where the next write should go
+  return reply->leader;
+}
+
 // --- leader discovery and retries --------------------------------------------------------
 
 Result<ClientReply> Client::route(std::string_view what, bool needs_leader, bool is_write,

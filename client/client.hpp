@@ -73,6 +73,18 @@ class Client {
   Result<GetResult> get(std::string_view key,
                         ReadConsistency consistency = ReadConsistency::linearizable);
 
+  // Membership, one server at a time (Raft thesis §4.1), at the leader: the index of the
+  // configuration entry once it is committed. A retry of a change that took effect (its
+  // first answer lost) succeeds. busy while another change or a leadership transfer is
+  // under way (retried until the deadline); invalid_argument for a change that does not
+  // fit (adding a member, promoting a voter, removing the last voter, a bad address).
+  Result<std::uint64_t> add_learner(NodeId node, std::string_view address);
+  Result<std::uint64_t> promote(NodeId node);
+  Result<std::uint64_t> remove_member(NodeId node);
+  // Leadership transfer (thesis §3.10) to `target` (0: the most up-to-date voter): the id
+  // of the node that leads afterwards (0 if not known yet). Writes pause meanwhile.
+  Result<NodeId> transfer_leader(NodeId target = 0);
+
   // One node, no retries.
   Result<NodeStatus> status(NodeId node);
   // Has the node take a snapshot now. Waits up to the deadline (not the request timeout):
@@ -93,6 +105,8 @@ class Client {
                                                     std::chrono::milliseconds timeout)>;
 
   Result<ClientReply> write(std::string_view what, std::string payload);
+  Result<std::uint64_t> change_membership(std::string_view what, pb::MemberChangeRequest::Type type,
+                                          NodeId node, std::string_view address);
   Result<ClientReply> route(std::string_view what, bool needs_leader, bool is_write,
                             const Attempt& attempt);
   // Sends request_ and answers with the node's KvReply (a failure becomes a !ok reply).

@@ -60,6 +60,10 @@ void check_this_node(const NodeConfig& config, Problems& problems) {
                        list(ids) + "): the peers list must include this node");
     return;
   }
+  if (config.join && config.peers.size() < 2) {
+    problems.push_back("node.join is set but cluster.peers lists no member of the cluster to "
+                       "join: add at least one as ID@HOST:PORT");
+  }
   if (self->address.port != config.listen.port) {
     problems.push_back("node.listen port " + to_string(config.listen.port) +
                        " differs from this node's cluster.peers entry " +

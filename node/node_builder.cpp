@@ -173,6 +173,7 @@ Result<std::unique_ptr<Node>> NodeBuilder::start() {
   auto published = network::NodeEndpoint::start(system, endpoint);
   if (!published) return published.error();
   node->parts_->endpoint.emplace(std::move(published).value());
+  transport.endpoint = node->parts_->endpoint->broker();
   node->parts_->transport = std::make_shared<network::NetworkTransport>(system, transport);
 
   node->raft_ = system.spawn<RaftActor, caf::detached>(raft_config, std::move(log_), sm_,

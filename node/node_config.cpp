@@ -20,32 +20,9 @@ bool parse_number(std::string_view text, std::uint64_t min, std::uint64_t max,
   return ec == std::errc{} && ptr == end && out >= min && out <= max;
 }
 
-constexpr std::string_view kHostPortFormat = "HOST:PORT or [IPv6]:PORT with port 1-65535";
 constexpr std::string_view kPeerFormat = "ID@HOST:PORT with ID > 0 and port 1-65535";
 
 }  // namespace
-
-Result<HostPort> parse_host_port(std::string_view text) {
-  std::string_view host;
-  std::string_view port;
-  if (text.starts_with('[')) {  // IPv6 literals contain ':' themselves
-    const auto close = text.find("]:");
-    if (close == std::string_view::npos) return bad_format(kHostPortFormat, text);
-    host = text.substr(1, close - 1);
-    port = text.substr(close + 2);
-  } else {
-    const auto colon = text.rfind(':');
-    if (colon == std::string_view::npos) return bad_format(kHostPortFormat, text);
-    host = text.substr(0, colon);
-    port = text.substr(colon + 1);
-    if (host.find(':') != std::string_view::npos) return bad_format(kHostPortFormat, text);
-  }
-  std::uint64_t number = 0;
-  if (host.empty() || !parse_number(port, 1, 65535, number)) {
-    return bad_format(kHostPortFormat, text);
-  }
-  return HostPort{std::string(host), static_cast<std::uint16_t>(number)};
-}
 
 Result<PeerAddress> parse_peer_address(std::string_view text) {
   const auto at = text.find('@');
@@ -57,11 +34,6 @@ Result<PeerAddress> parse_peer_address(std::string_view text) {
   auto address = parse_host_port(text.substr(at + 1));
   if (!address) return bad_format(kPeerFormat, text);
   return PeerAddress{id, std::move(*address)};
-}
-
-std::string to_string(const HostPort& address) {
-  const bool ipv6 = address.host.find(':') != std::string::npos;
-  return (ipv6 ? "[" + address.host + "]" : address.host) + ":" + std::to_string(address.port);
 }
 
 std::string to_string(const PeerAddress& peer) {
@@ -76,7 +48,19 @@ RaftActorConfig to_raft_actor_config(const NodeConfig& config) {
   raft::RaftConfig& raft = out.raft;
   raft.id = config.id;
   raft.voters.clear();
-  for (const PeerAddress& peer : config.peers) raft.voters.push_back(peer.id);
+  raft.learners.clear();
+  for (const PeerAddress& peer : config.peers) {
+    // A joining node is a learner of its bootstrap configuration: it never campaigns, and
+    // the configuration entries it receives replace this one (thesis §4.1).
+    if (config.join && peer.id == config.id) {
+      raft.learners.push_back(peer.id);
+    } else {
+      raft.voters.push_back(peer.id);
+    }
+  }
+  if (config.raft.learner_promote_lag > 0) {
+    raft.promote_learner_lag = config.raft.learner_promote_lag;
+  }
   raft.election_ticks = config.raft.election_timeout_ms / tick_ms;
   raft.heartbeat_ticks = config.raft.heartbeat_interval_ms / tick_ms;
   raft.lease_ticks = config.raft.lease_duration_ms / tick_ms;

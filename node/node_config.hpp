@@ -12,18 +12,16 @@
 #include <string_view>
 #include <vector>
 
+#include "raftor/actors/network/host_port.hpp"
 #include "raftor/actors/raft/raft_actor.hpp"
 #include "raftor/storage/status.hpp"
 #include "raftor/storage/types.hpp"
 
 namespace raftor::node {
 
-struct HostPort {
-  std::string host;
-  std::uint16_t port = 0;
-
-  friend bool operator==(const HostPort&, const HostPort&) = default;
-};
+using network::HostPort;
+using network::parse_host_port;
+using network::to_string;
 
 // One voter of the cluster, as written "ID@HOST:PORT".
 struct PeerAddress {
@@ -33,11 +31,8 @@ struct PeerAddress {
   friend bool operator==(const PeerAddress&, const PeerAddress&) = default;
 };
 
-// "HOST:PORT" or "[IPv6]:PORT"; port 1-65535.
-Result<HostPort> parse_host_port(std::string_view text);
 // "ID@HOST:PORT" with ID > 0.
 Result<PeerAddress> parse_peer_address(std::string_view text);
-std::string to_string(const HostPort& address);
 std::string to_string(const PeerAddress& peer);
 
 inline constexpr std::array<std::string_view, 2> kStateMachineKinds = {"rocksdb", "file"};
@@ -52,6 +47,9 @@ struct RaftSettings {
   std::uint32_t lease_duration_ms = 0;  // 0 = lease reads off (reads go through ReadIndex)
   std::uint64_t max_append_bytes = 1 << 20;
   std::uint32_t max_inflight_appends = 64;
+  // The leader promotes a learner to voter once its log is within this many entries of
+  // its own (thesis §4.2.1); 0 = only by command (raftorctl member promote).
+  std::uint64_t learner_promote_lag = 1000;
 
   friend bool operator==(const RaftSettings&, const RaftSettings&) = default;
 };
@@ -83,8 +81,13 @@ struct NodeConfig {
   std::string cluster_id;  // required: peers refuse messages from other clusters
   NodeId id = 0;           // required; must be one of `peers`
   HostPort listen{"0.0.0.0", 7000};
-  // Every voter, this node included: every node of a cluster gets the same list.
+  // Every voter, this node included: every node of a cluster gets the same list. A node
+  // that joins a running cluster lists itself and the members it can reach first.
   std::vector<PeerAddress> peers;
+  // Start as a learner of a running cluster instead of as one of its founding voters: the
+  // other peers are the cluster's members as far as this node knows; the leader's log
+  // tells it the real configuration once an operator added it (raftorctl member add).
+  bool join = false;
   std::filesystem::path data_dir = "raftor-data";
   std::string state_machine = "rocksdb";  // one of kStateMachineKinds
   // The longest frame (peer message or client request) the node's port accepts; a longer

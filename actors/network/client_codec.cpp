@@ -42,6 +42,9 @@ void to_proto(const NodeStatus& s, pb::NodeStatusReply& out) {
   out.set_last_index(s.last_index);
   out.set_last_term(s.last_term);
   out.set_snapshot_index(s.snapshot_index);
+  *out.mutable_membership() = raftor::to_proto(s.membership);
+  out.set_config_index(s.config_index);
+  out.set_config_pending(s.config_pending);
 }
 
 NodeStatus from_proto(const pb::NodeStatusReply& s) {
@@ -56,6 +59,9 @@ NodeStatus from_proto(const pb::NodeStatusReply& s) {
   out.last_index = s.last_index();
   out.last_term = s.last_term();
   out.snapshot_index = s.snapshot_index();
+  out.membership = raftor::from_proto(s.membership());
+  out.config_index = s.config_index();
+  out.config_pending = s.config_pending();
   return out;
 }
 

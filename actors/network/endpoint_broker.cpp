@@ -36,6 +36,11 @@ caf::behavior EndpointBroker::make_behavior() {
         spdlog::error("node {}: the listening socket closed; no new connections", config_.self);
       },
       [this](attach_atom, raft_actor& raft) { raft_ = std::move(raft); },
+      // From the node's transport: the configuration changed (PeerCodec::any_sender).
+      [this](members_atom, const std::vector<NodeId>& senders, bool any_sender) {
+        codec_.peers = std::set<NodeId>(senders.begin(), senders.end());
+        codec_.any_sender = any_sender;
+      },
       // NodeEndpoint::stop(): the port is closed when this is answered.
       [this](close_port_atom) {
         close_all();
@@ -121,7 +126,8 @@ bool EndpointBroker::on_client_frame(caf::io::connection_handle hdl, Connection&
     return true;
   }
   if (!raft_) {
-    if (request_.has_propose() || request_.has_read()) {
+    if (request_.has_propose() || request_.has_read() || request_.has_member_change() ||
+        request_.has_transfer_leader()) {
       response_.Clear();
       response_.set_id(id);
       to_proto(not_attached_reply(), *response_.mutable_reply());
@@ -180,6 +186,18 @@ bool EndpointBroker::on_client_frame(caf::io::connection_handle hdl, Connection&
           .then(on_reply, on_error);
       break;
     }
+    case pb::ClientRequest::kMemberChange: {
+      const auto& change = request_.member_change();
+      request(raft_, caf::infinite, member_atom::value,
+              MembershipChange{static_cast<MembershipChangeType>(change.type()), change.node(),
+                               change.address()})
+          .then(on_reply, on_error);
+      break;
+    }
+    case pb::ClientRequest::kTransferLeader:
+      request(raft_, caf::infinite, transfer_atom::value, request_.transfer_leader().target())
+          .then(on_reply, on_error);
+      break;
     case pb::ClientRequest::kStatus:
       request(raft_, caf::infinite, status_atom::value)
           .then(

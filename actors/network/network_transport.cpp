@@ -2,6 +2,8 @@
 
 #include <caf/io/all.hpp>
 
+#include <algorithm>
+
 namespace raftor::network {
 
 namespace {
@@ -23,9 +25,13 @@ PeerConnectorConfig connector_config(const NetworkTransportConfig& config) {
 }  // namespace
 
 NetworkTransport::NetworkTransport(caf::actor_system& system, NetworkTransportConfig config)
-    : codec_(codec_for(config)), counters_(std::make_shared<TransportCounters>()) {
+    : codec_(codec_for(config)),
+      counters_(std::make_shared<TransportCounters>()),
+      self_(config.self),
+      endpoint_(config.endpoint) {
+  for (const auto& peer : config.peers) configured_.insert(peer.id);
   auto connector = connector_config(config);
-  for (const auto& peer : connector.peers) counters_->connected.try_emplace(peer.id, false);
+  for (const auto& peer : connector.peers) counters_->set_connected(peer.id, false);
   // A broker: it runs on the middleman's multiplexer, which owns its sockets.
   caf::actor_config cfg{&system.middleman().backend()};
   connector_ = system.spawn_class<PeerConnector, caf::no_spawn_options>(cfg, std::move(connector),
@@ -48,9 +54,20 @@ void NetworkTransport::stop() {
   caf::anon_send_exit(connector_, caf::exit_reason::user_shutdown);
 }
 
-bool NetworkTransport::connected(NodeId peer) const {
-  auto it = counters_->connected.find(peer);
-  return it != counters_->connected.end() && it->second.load(std::memory_order_acquire);
+void NetworkTransport::update_members(const Membership& members, bool committed) {
+  if (stopped_.load(std::memory_order_acquire)) return;
+  caf::anon_send(connector_, members_atom::value, members, committed);
+  if (!endpoint_) return;
+  // The node's endpoint accepts Raft messages from its configured peers and every member.
+  std::set<NodeId> senders = configured_;
+  senders.insert(members.voters.begin(), members.voters.end());
+  senders.insert(members.learners.begin(), members.learners.end());
+  const bool voter =
+      std::find(members.voters.begin(), members.voters.end(), self_) != members.voters.end();
+  caf::anon_send(endpoint_, members_atom::value,
+                 std::vector<NodeId>(senders.begin(), senders.end()), !voter);
 }
+
+bool NetworkTransport::connected(NodeId peer) const { return counters_->connected(peer); }
 
 }  // namespace raftor::network

@@ -9,6 +9,7 @@
 
 #include <atomic>
 #include <memory>
+#include <set>
 #include <string>
 #include <vector>
 
@@ -23,6 +24,9 @@ struct NetworkTransportConfig {
   std::string cluster_id;
   std::vector<PeerAddress> peers;  // the other nodes (this node may be listed: it is skipped)
   ReconnectPolicy reconnect;
+  // This node's endpoint broker (NodeEndpoint::broker()), told by update_members() whose
+  // Raft messages to accept. Optional.
+  caf::actor endpoint;
 };
 
 class NetworkTransport final : public PeerTransport {
@@ -35,6 +39,9 @@ class NetworkTransport final : public PeerTransport {
 
   // Thread-safe; never blocks.
   void send(raft::Message message) override;
+  // Dials new members, drops removed ones once committed, and tells the endpoint whom to
+  // accept messages from. Thread-safe; never blocks.
+  void update_members(const Membership& members, bool committed) override;
 
   // Ends the connector (idempotent). Afterwards send() only counts drops.
   void stop();
@@ -47,6 +54,9 @@ class NetworkTransport final : public PeerTransport {
   PeerCodec codec_;
   std::shared_ptr<TransportCounters> counters_;
   caf::actor connector_;  // the PeerConnector broker  // never reset: send() reads it without a lock
+  NodeId self_ = 0;
+  caf::actor endpoint_;           // may be null
+  std::set<NodeId> configured_;   // the configured peers' ids
   std::atomic<bool> stopped_{false};
 };
 

@@ -40,6 +40,8 @@ class NodeEndpoint {
   void stop();
 
   std::uint16_t port() const { return port_; }
+  // The broker, for the node's transport (NetworkTransportConfig::endpoint).
+  const caf::actor& broker() const { return broker_; }
   const EndpointCounters& counters() const { return *counters_; }
 
  private:

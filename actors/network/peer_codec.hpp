@@ -20,6 +20,10 @@ struct PeerCodec {
   std::string cluster_id;
   NodeId self = 0;
   std::set<NodeId> peers;  // node ids this node accepts messages from
+  // A node that is not a voter (a learner joining a cluster, a removed node) accepts any
+  // sender of its cluster: it does not vote or campaign, and the cluster's leader may be a
+  // node added after its configuration was written.
+  bool any_sender = false;
 
   std::string encode(const raft::Message& message) const;
   Result<raft::Message> decode(std::string_view bytes) const;

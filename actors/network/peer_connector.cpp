@@ -5,6 +5,7 @@
 #include <algorithm>
 
 #include "raftor/actors/network/frame.hpp"
+#include "raftor/actors/network/host_port.hpp"
 
 namespace raftor::network {
 
@@ -21,6 +22,9 @@ caf::behavior PeerConnector::make_behavior() {
   for (auto& [id, link] : links_) connect(id);
   return {
       [this](peer_bytes_atom, NodeId to, const std::string& bytes) { forward(to, bytes); },
+      [this](members_atom, const Membership& members, bool committed) {
+        update_members(members, committed);
+      },
       [this](reconnect_atom, NodeId peer) { connect(peer); },
       [this](connected_atom, NodeId peer, ConnectOutcome& outcome) {
         on_connect_outcome(peer, outcome);
@@ -48,6 +52,62 @@ void PeerConnector::forward(NodeId to, const std::string& bytes) {
   counters_->forwarded.fetch_add(1, std::memory_order_relaxed);
 }
 
+void PeerConnector::update_members(const Membership& members, bool committed) {
+  auto is_member = [&](NodeId id) {
+    return std::find(members.voters.begin(), members.voters.end(), id) != members.voters.end() ||
+           std::find(members.learners.begin(), members.learners.end(), id) !=
+               members.learners.end();
+  };
+  auto link_to = [&](NodeId id) {
+    if (id == config_.self) return;
+    std::optional<PeerAddress> address;
+    if (auto it = members.addresses.find(id); it != members.addresses.end()) {
+      if (auto parsed = parse_host_port(it->second); parsed) {
+        address = PeerAddress{id, parsed->host, parsed->port};
+      } else {
+        spdlog::error("node {}: member {} has a bad address in the configuration: {}",
+                      config_.self, id, parsed.error().message);
+      }
+    }
+    if (!address) {
+      auto configured = std::find_if(config_.peers.begin(), config_.peers.end(),
+                                     [id](const PeerAddress& p) { return p.id == id; });
+      if (configured != config_.peers.end()) address = *configured;
+    }
+    auto it = links_.find(id);
+    if (!address) {
+      if (it == links_.end()) {
+        spdlog::warn("node {}: member {} has no known address (add it with one); it is not "
+                     "reachable from here", config_.self, id);
+      }
+      return;
+    }
+    if (it != links_.end()) {
+      // A new address counts from the next (re)connect; a live connection stays.
+      it->second.address = *address;
+      return;
+    }
+    spdlog::info("node {}: new member {} at {}:{}", config_.self, id, address->host,
+                 address->port);
+    links_[id].address = *address;
+    counters_->set_connected(id, false);
+    connect(id);
+  };
+  for (NodeId id : members.voters) link_to(id);
+  for (NodeId id : members.learners) link_to(id);
+  if (!committed) return;
+  for (auto it = links_.begin(); it != links_.end();) {
+    if (is_member(it->first)) {
+      ++it;
+      continue;
+    }
+    spdlog::info("node {}: node {} left the cluster; closing its link", config_.self, it->first);
+    if (it->second.connection) close(*it->second.connection);
+    counters_->forget(it->first);
+    it = links_.erase(it);
+  }
+}
+
 void PeerConnector::connect(NodeId peer) {
   auto it = links_.find(peer);
   if (it == links_.end()) return;
@@ -71,7 +131,9 @@ void PeerConnector::connect(NodeId peer) {
 }
 
 void PeerConnector::on_connect_outcome(NodeId peer, ConnectOutcome& outcome) {
-  Link& link = links_.at(peer);
+  auto it = links_.find(peer);
+  if (it == links_.end()) return;  // the peer left the cluster meanwhile: the socket closes
+  Link& link = it->second;
   link.connecting = false;
   if (!outcome.socket) {
     // Once per state change: a peer that is down for an hour logs one line, not thousands.
@@ -91,7 +153,7 @@ void PeerConnector::on_connect_outcome(NodeId peer, ConnectOutcome& outcome) {
   link.ever_connected = true;
   link.reported_unreachable = false;
   link.next_delay = std::chrono::milliseconds{0};
-  set_connected(peer, true);
+  counters_->set_connected(peer, true);
   spdlog::info("node {}: connected to peer {} at {}:{}", config_.self, peer, link.address.host,
                link.address.port);
 }
@@ -100,7 +162,7 @@ void PeerConnector::on_closed(caf::io::connection_handle hdl) {
   for (auto& [id, link] : links_) {
     if (link.connection != hdl) continue;
     link.connection.reset();
-    set_connected(id, false);
+    counters_->set_connected(id, false);
     spdlog::info("node {}: lost peer {} at {}:{}; reconnecting", config_.self, id,
                  link.address.host, link.address.port);
     retry_later(link);
@@ -116,9 +178,20 @@ void PeerConnector::retry_later(Link& link) {
   delayed_send(this, milliseconds{draw(jitter_)}, reconnect_atom::value, link.address.id);
 }
 
-void PeerConnector::set_connected(NodeId peer, bool connected) {
-  auto it = counters_->connected.find(peer);
-  if (it != counters_->connected.end()) it->second.store(connected, std::memory_order_release);
+bool TransportCounters::connected(NodeId peer) const {
+  std::lock_guard lock(mutex_);
+  auto it = connected_.find(peer);
+  return it != connected_.end() && it->second;
+}
+
+void TransportCounters::set_connected(NodeId peer, bool connected) {
+  std::lock_guard lock(mutex_);
+  connected_[peer] = connected;
+}
+
+void TransportCounters::forget(NodeId peer) {
+  std::lock_guard lock(mutex_);
+  connected_.erase(peer);
 }
 
 }  // namespace raftor::network

@@ -20,6 +20,7 @@
 #include <cstdint>
 #include <map>
 #include <memory>
+#include <mutex>
 #include <optional>
 #include <random>
 #include <string>
@@ -48,11 +49,20 @@ struct ReconnectPolicy {
 struct TransportCounters {
   std::atomic<std::uint64_t> forwarded{0};  // written to a connected peer's socket buffer
   std::atomic<std::uint64_t> dropped{0};    // no connection, queue full, or an unknown peer id
-  std::map<NodeId, std::atomic<bool>> connected;  // one key per peer, fixed at construction
+  // Whether each peer is connected now; peers come and go with the membership.
+  bool connected(NodeId peer) const;
+  void set_connected(NodeId peer, bool connected);
+  void forget(NodeId peer);
+
+ private:
+  mutable std::mutex mutex_;
+  std::map<NodeId, bool> connected_;
 };
 
 struct PeerConnectorConfig {
   NodeId self = 0;
+  // The configured peers: dialled from the start, and the address of a member whose
+  // membership entry names none (the bootstrap configuration's).
   std::vector<PeerAddress> peers;
   ReconnectPolicy reconnect;
   // Unsent bytes per peer beyond which frames are dropped (a peer that stopped reading).
@@ -86,11 +96,13 @@ class PeerConnector : public caf::io::broker {
   };
 
   void forward(NodeId to, const std::string& bytes);
+  // Dials members not linked yet (at the membership's address, else the configured one);
+  // once the configuration is committed, closes the links to nodes no longer in it.
+  void update_members(const Membership& members, bool committed);
   void connect(NodeId peer);
   void on_connect_outcome(NodeId peer, ConnectOutcome& outcome);
   void on_closed(caf::io::connection_handle hdl);
   void retry_later(Link& link);
-  void set_connected(NodeId peer, bool connected);
 
   PeerConnectorConfig config_;
   std::shared_ptr<TransportCounters> counters_;

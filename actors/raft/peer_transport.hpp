@@ -19,6 +19,10 @@ class PeerTransport {
   virtual ~PeerTransport() = default;
   // Sends without blocking; a message that cannot be delivered is dropped (Raft retries).
   virtual void send(raft::Message message) = 0;
+  // The configuration in force (thesis §4.1), from the Raft actor: at start, on every
+  // change and when the change commits (`committed`). Reach new members from now on;
+  // removed ones may be let go once committed (until then they must learn of it).
+  virtual void update_members(const Membership& members, bool committed) {}
 };
 
 // Delivers to raft actors registered in the same actor system. Links can be cut in either

@@ -4,7 +4,9 @@
 
 #include <algorithm>
 
+#include "raftor/actors/network/host_port.hpp"
 #include "raftor/actors/purger/purger.hpp"
+#include "raftor/actors/raft/core/config_history.hpp"
 #include "raftor/actors/snapshotter/snapshot_receiver.hpp"
 #include "raftor/actors/snapshotter/snapshot_sender.hpp"
 #include "raftor/actors/snapshotter/snapshotter.hpp"
@@ -60,11 +62,15 @@ RaftActor::RaftActor(caf::actor_config& cfg, RaftActorConfig config, std::unique
     }
   }
   applied_ = sm_->last_applied().index;
-  if (auto meta = sm_->snapshot_metadata()) snapshot_index_ = meta->last_included.index;
-  if (auto latest = store_ ? store_->latest() : std::nullopt) {
-    snapshot_index_ = std::max(snapshot_index_, latest->last_included.index);
+  // The newest snapshot (installed in the state machine, or in the store) records the
+  // configuration below the log's start (thesis §4.1); the log's entries override it.
+  std::optional<SnapshotMetadata> newest = sm_->snapshot_metadata();
+  if (auto latest = store_ ? store_->latest() : std::nullopt;
+      latest && (!newest || latest->last_included.index > newest->last_included.index)) {
+    newest = std::move(latest);
   }
-  core_ = std::make_unique<raft::RaftCore>(config_.raft, *log_, applied_);
+  if (newest) snapshot_index_ = newest->last_included.index;
+  core_ = std::make_unique<raft::RaftCore>(config_.raft, *log_, applied_, newest);
 }
 
 RaftActor::~RaftActor() = default;
@@ -78,6 +84,7 @@ RaftActor::behavior_type RaftActor::make_behavior() {
     replay_applied_requests();  // before any entry is dispatched to the handler
     spawn_snapshotter();
     delayed_send(this, config_.tick_interval, tick_atom::value);
+    announce_membership(core_->status());  // restored from the snapshot and the log
   }
   return {
       [this](propose_atom, std::string& payload) { return propose(std::move(payload)); },
@@ -85,6 +92,9 @@ RaftActor::behavior_type RaftActor::make_behavior() {
         return read(std::move(keys), consistency);
       },
       [this](status_atom) { return node_status(); },
+      [this](member_atom, const MembershipChange& change) { return change_membership(change); },
+      [this](transfer_atom, NodeId target) { return transfer_leadership(target); },
+      [this](membership_atom, std::uint64_t index) { return core_->membership_at(index); },
       [this](peer_atom, raft::Message& message) { route_peer_message(message); },
       [this](applied_atom, AppliedEntries& entries) { applied(std::move(entries)); },
       [this](tick_atom) {
@@ -209,7 +219,6 @@ void RaftActor::spawn_snapshotter() {
   SnapshotterConfig sc;
   sc.id = config_.raft.id;
   sc.policy = config_.snapshot.policy;
-  sc.membership = {config_.raft.voters, config_.raft.learners};
   snapshotter_ = spawn<Snapshotter, caf::detached + caf::linked>(sm_, store_, self, purger_, sc);
   sender_ = spawn<SnapshotSender, caf::detached + caf::linked>(
       config_.raft.id, store_, transport_, self, config_.snapshot.transfer);
@@ -228,6 +237,7 @@ void RaftActor::on_exit() {
   receiver_ = nullptr;
   store_.reset();
   batch_promises_.clear();
+  transfer_promises_.clear();
   pending_writes_.clear();
   unconfirmed_reads_.clear();
   waiting_reads_.clear();
@@ -296,7 +306,9 @@ caf::result<ClientReply> RaftActor::read(std::vector<std::string> keys,
 }
 
 void RaftActor::process_ready() {
-  if (!batch_.empty()) {
+  // Thesis §3.10: proposals wait while leadership is being handed over; once the transfer
+  // ends they are proposed here, or answered not_leader (with the new leader) if it worked.
+  if (!batch_.empty() && core_->status().transferring_to == 0) {
     const std::uint64_t term = core_->status().term;
     auto first = core_->propose(std::move(batch_));
     if (first.ok()) {
@@ -304,11 +316,15 @@ void RaftActor::process_ready() {
         pending_writes_.emplace(*first + i, PendingWrite{term, std::move(batch_promises_[i])});
       }
     } else {
-      for (auto& promise : batch_promises_) promise.deliver(not_leader_reply());
+      const ClientReply refusal = first.error().code == ErrorCode::not_leader
+                                      ? not_leader_reply()
+                                      : error_reply(first.error().code, first.error().message);
+      for (auto& promise : batch_promises_) promise.deliver(refusal);
     }
     batch_.clear();
     batch_promises_.clear();
   }
+  bool membership_changed = false;
   for (;;) {
     raft::Ready ready = core_->take_ready();
     if (ready.empty()) break;
@@ -322,6 +338,7 @@ void RaftActor::process_ready() {
     if (ready.apply_to != 0) dispatch_apply(ready.apply_from, ready.apply_to);
     for (NodeId to : ready.send_snapshot) send_snapshot(to);
     if (ready.install_snapshot) install_snapshot(*ready.install_snapshot);
+    membership_changed |= ready.membership.has_value();
     for (const auto& confirmed : ready.reads) {
       auto it = unconfirmed_reads_.find(confirmed.request_id);
       if (it == unconfirmed_reads_.end()) continue;
@@ -348,6 +365,114 @@ void RaftActor::process_ready() {
   }
   known_leader_ = leader ? config_.raft.id : status.leader;
   was_leader_ = leader;
+  if (membership_changed || members_committed_ == status.config_pending) {
+    announce_membership(status);
+  }
+  settle_transfers(status);
+}
+
+void RaftActor::announce_membership(const raft::CoreStatus& status) {
+  const bool committed = !status.config_pending;
+  spdlog::info("node {}: configuration {} (index {}{})", config_.raft.id,
+               raft::describe(status.membership), status.config_index,
+               committed ? ", committed" : ", not committed yet");
+  transport_->update_members(status.membership, committed);
+  members_committed_ = committed;
+}
+
+caf::result<ClientReply> RaftActor::change_membership(const MembershipChange& change) {
+  const raft::CoreStatus status = core_->status();
+  if (status.role != raft::Role::leader) return not_leader_reply();
+  if (static_cast<std::uint8_t>(change.type) > static_cast<std::uint8_t>(MembershipChangeType::remove)) {
+    return error_reply(ErrorCode::invalid_argument, "unknown membership change");
+  }
+  if (!change.address.empty()) {
+    if (auto address = network::parse_host_port(change.address); !address) {
+      return error_reply(ErrorCode::invalid_argument,
+                         "node " + std::to_string(change.node) + "'s address: " +
+                             address.error().message);
+    }
+  }
+  const raft::ConfigChange core_change{static_cast<raft::ConfigChangeType>(change.type),
+                                       change.node, change.address};
+  // A retried change whose first attempt committed (its reply was lost) is done: answer
+  // as the first attempt would have, without a second entry.
+  if (!status.config_pending && raft::already_in_effect(status.membership, core_change)) {
+    ClientReply reply;
+    reply.ok = reply.succeeded = true;
+    reply.index = status.config_index;
+    reply.leader = config_.raft.id;
+    reply.message = "already in effect";
+    return reply;
+  }
+  auto index = core_->propose_config_change(core_change);
+  if (!index.ok()) {
+    if (index.error().code == ErrorCode::not_leader) return not_leader_reply();
+    return error_reply(index.error().code, index.error().message);
+  }
+  spdlog::info("node {}: proposed to {} node {} at index {}", config_.raft.id,
+               raft::to_string(core_change.type), change.node, *index);
+  auto promise = make_response_promise<ClientReply>();
+  // Answered like a write: once the entry is applied, if it is still this term's entry.
+  pending_writes_.emplace(*index, PendingWrite{status.term, promise});
+  schedule_ready();
+  return promise;
+}
+
+caf::result<ClientReply> RaftActor::transfer_leadership(NodeId target) {
+  const raft::CoreStatus status = core_->status();
+  ClientReply done;
+  done.ok = done.succeeded = true;
+  if (status.role != raft::Role::leader) {
+    // A retry that reaches the node that took over: the transfer it asked for happened.
+    if (target != 0 && status.leader == target) {
+      done.leader = target;
+      return done;
+    }
+    return not_leader_reply();
+  }
+  if (target == config_.raft.id) {
+    done.leader = target;
+    done.message = "node " + std::to_string(target) + " already leads";
+    return done;
+  }
+  if (auto s = core_->transfer_leadership(target); !s.ok()) {
+    return error_reply(s.error().code, s.error().message);
+  }
+  spdlog::info("node {}: handing leadership to node {}", config_.raft.id,
+               core_->status().transferring_to);
+  transfer_promises_.push_back(make_response_promise<ClientReply>());
+  schedule_ready();
+  return transfer_promises_.back();
+}
+
+void RaftActor::settle_transfers(const raft::CoreStatus& status) {
+  if (transfer_promises_.empty()) return;
+  ClientReply reply;
+  if (status.role != raft::Role::leader) {
+    // Stepped down: answer once the new leader is known here (the client's next write
+    // goes there), or after an election timeout without news.
+    const auto now = std::chrono::steady_clock::now();
+    if (!transfer_stepped_down_) transfer_stepped_down_ = now;
+    if (status.leader == 0 &&
+        now - *transfer_stepped_down_ < config_.tick_interval * config_.raft.election_ticks) {
+      return;
+    }
+    reply.ok = reply.succeeded = true;
+    reply.leader = status.leader;
+    reply.message = "leadership handed over";
+  } else if (status.transferring_to == 0) {
+    // Thesis §3.10: the target did not take over within an election timeout.
+    reply = error_reply(ErrorCode::timeout, "leadership transfer gave up: the target did not "
+                                            "take over within an election timeout; node " +
+                                                std::to_string(config_.raft.id) + " still leads");
+    reply.leader = config_.raft.id;
+  } else {
+    return;  // under way
+  }
+  for (auto& promise : transfer_promises_) promise.deliver(reply);
+  transfer_promises_.clear();
+  transfer_stepped_down_.reset();
 }
 
 void RaftActor::send_snapshot(NodeId to) {
@@ -539,6 +664,9 @@ NodeStatus RaftActor::node_status() const {
   out.last_index = s.last_log.index;
   out.last_term = s.last_log.term;
   out.snapshot_index = snapshot_index_;
+  out.membership = s.membership;
+  out.config_index = s.config_index;
+  out.config_pending = s.config_pending;
   if (auto meta = sm_->snapshot_metadata()) {  // also one installed by other means
     out.snapshot_index = std::max(out.snapshot_index, meta->last_included.index);
   }

@@ -68,6 +68,13 @@ class RaftActor : public raft_actor::base {
   caf::result<ClientReply> propose(std::string payload);
   caf::result<ClientReply> read(std::vector<std::string> keys, ReadConsistency consistency);
   void applied(AppliedEntries applied);
+  // Membership (thesis §4.1) and leadership transfer (§3.10), for clients.
+  caf::result<ClientReply> change_membership(const MembershipChange& change);
+  caf::result<ClientReply> transfer_leadership(NodeId target);
+  void settle_transfers(const raft::CoreStatus& status);
+  // Tells the transport whom to reach and accept: at start, when the configuration
+  // changes and when its entry commits (only then may removed members be let go).
+  void announce_membership(const raft::CoreStatus& status);
   caf::result<SnapshotReply> snapshot();
   void purge(std::uint64_t index);
   // InstallSnapshot (Raft §7): the leader sends its newest snapshot; a follower installs
@@ -114,6 +121,9 @@ class RaftActor : public raft_actor::base {
   pb::Command proposal_scratch_;     // reused to validate proposals: no message per call
   std::vector<std::string> batch_;  // proposals collected since the last ready
   std::vector<caf::typed_response_promise<ClientReply>> batch_promises_;
+  std::vector<caf::typed_response_promise<ClientReply>> transfer_promises_;
+  std::optional<std::chrono::steady_clock::time_point> transfer_stepped_down_;
+  bool members_committed_ = false;  // what announce_membership() last told the transport
   // By log index. A multimap: a leader can lose an uncommitted proposal, lead again and
   // reuse its index; the entry's term at apply tells which proposal was applied.
   std::multimap<std::uint64_t, PendingWrite> pending_writes_;

@@ -115,7 +115,14 @@ Result<SnapshotMetadata> Snapshotter::take_snapshot(std::string_view why) {
     store_->discard(temp);
     return make_error(ErrorCode::invalid_argument, "nothing applied yet: no snapshot to take");
   }
-  auto committed = store_->commit(temp, *generated, config_.membership);
+  auto membership = membership_at(generated->last_included.index);
+  if (!membership) {
+    store_->discard(temp);
+    spdlog::error("node {}: snapshot at {} not stored: {}", config_.id,
+                  generated->last_included.index, membership.error().to_string());
+    return membership.error();
+  }
+  auto committed = store_->commit(temp, *generated, *membership);
   if (!committed) {
     store_->discard(temp);
     spdlog::error("node {}: storing snapshot at {} failed: {}", config_.id,
@@ -147,6 +154,23 @@ Result<SnapshotMetadata> Snapshotter::take_snapshot(std::string_view why) {
   if (raft_) send(raft_, snap_done_atom::value, metadata);
   if (purger_) send(purger_, snap_done_atom::value, metadata);
   return committed;
+}
+
+Result<Membership> Snapshotter::membership_at(std::uint64_t index) {
+  // A blocking ask: this actor is detached (its thread already blocks while generating),
+  // and the Raft actor never waits for the snapshotter, so this cannot deadlock. The
+  // configuration cannot come with the progress reports: the state machine may have
+  // applied (and the snapshot cover) entries past the last report.
+  Result<Membership> out = make_error(ErrorCode::not_running, "the Raft actor is gone");
+  caf::scoped_actor self{system()};
+  self->request(raft_, config_.membership_timeout, membership_atom::value, index)
+      .receive([&](Membership& m) { out = std::move(m); },
+               [&](caf::error& err) {
+                 out = make_error(ErrorCode::not_running,
+                                  "the configuration at index " + std::to_string(index) +
+                                      " is unknown: " + system().render(err));
+               });
+  return out;
 }
 
 }  // namespace raftor

@@ -8,7 +8,8 @@
 // arrive meanwhile queue up and are checked once generation ends.
 //
 // A snapshot is announced only once it is safe to purge the log below it:
-//   generate (temp file) -> store commit (data + metadata durable) -> sm->flush() (the
+//   generate (temp file) -> the configuration at its index (asked of the Raft actor) ->
+//   store commit (data + metadata durable) -> sm->flush() (the
 //   applied state covering the snapshot is durable) -> persist_last_snapshot_metadata ->
 //   snap_done to the Raft actor and the purger.
 #pragma once
@@ -27,7 +28,9 @@ namespace raftor {
 struct SnapshotterConfig {
   NodeId id = 0;  // for logs
   snapshot::SnapshotPolicy policy;
-  Membership membership;  // recorded in each snapshot's metadata
+  // How long generation waits for the Raft actor to name the configuration at the
+  // snapshot's index (recorded in its metadata).
+  std::chrono::milliseconds membership_timeout{30000};
   // After a failed generation, the policy does not trigger another one for this long
   // (a full disk would otherwise be retried at every applied batch). Requests still run.
   std::chrono::milliseconds retry_backoff{5000};
@@ -51,6 +54,9 @@ class Snapshotter : public snapshotter_actor::base {
   SnapshotReply on_demand();
   // Generates, commits and announces a snapshot.
   Result<SnapshotMetadata> take_snapshot(std::string_view why);
+  // The configuration in force at `index`, from the Raft actor (thesis §4.1: a snapshot
+  // records the configuration as of its last included entry).
+  Result<Membership> membership_at(std::uint64_t index);
   void schedule_tick();
 
   std::shared_ptr<StateMachine> sm_;

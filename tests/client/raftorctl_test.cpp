@@ -79,7 +79,22 @@ TEST(RaftorctlArgs, ParsesEveryCommand) {
   EXPECT_EQ(absent.value, "new");
 
   EXPECT_EQ(parsed({"status"}).command, Command::status);
-  EXPECT_EQ(parsed({"members"}).command, Command::members);
+  EXPECT_EQ(parsed({"members"}).command, Command::member_list);
+  EXPECT_EQ(parsed({"member", "list"}).command, Command::member_list);
+  auto add = parsed({"member", "add", "4", "10.0.0.4:7004"});
+  EXPECT_EQ(add.command, Command::member_add);
+  EXPECT_EQ(add.node, 4u);
+  EXPECT_EQ(add.address, "10.0.0.4:7004");
+  auto promote = parsed({"member", "promote", "4"});
+  EXPECT_EQ(promote.command, Command::member_promote);
+  EXPECT_EQ(promote.node, 4u);
+  auto remove = parsed({"member", "remove", "2"});
+  EXPECT_EQ(remove.command, Command::member_remove);
+  EXPECT_EQ(remove.node, 2u);
+  auto transfer = parsed({"transfer-leader", "3"});
+  EXPECT_EQ(transfer.command, Command::transfer_leader);
+  EXPECT_EQ(transfer.node, 3u);
+  EXPECT_EQ(parsed({"transfer-leader"}).node, std::nullopt);
   EXPECT_EQ(parsed({"leader"}).command, Command::leader);
   auto snapshot = parsed({"snapshot", "--node", "2"});
   EXPECT_EQ(snapshot.command, Command::snapshot);
@@ -112,6 +127,12 @@ TEST(RaftorctlArgs, UsageErrorsAreOneLineWithExitCode2) {
            {"--endpoints", kEndpoints, "cas", "--expect-absent", "k", "old", "new"},
            {"--endpoints", kEndpoints, "--timeout-ms", "0", "status"},
            {"--endpoints", kEndpoints, "snapshot", "--node", "0"},
+           {"--endpoints", kEndpoints, "member"},                 // no member command
+           {"--endpoints", kEndpoints, "member", "add", "4"},     // no address
+           {"--endpoints", kEndpoints, "member", "add", "4", "nohostport"},
+           {"--endpoints", kEndpoints, "member", "add", "0", "h:1"},
+           {"--endpoints", kEndpoints, "member", "promote"},      // no id
+           {"--endpoints", kEndpoints, "transfer-leader", "0"},
        }) {
     auto result = parse(args);
     EXPECT_FALSE(result.invocation.has_value()) << args.back();
@@ -179,12 +200,43 @@ TEST(RaftorctlOutput, StatusShowsEveryNodeAndWhichAreUnreachable) {
   EXPECT_EQ(doc["nodes"][1]["reachable"], false);
   EXPECT_EQ(doc["nodes"][1]["error"], "unreachable (connection refused)");
 
-  EXPECT_EQ(format_members(reports, false),
-            "NODE  ADDRESS         ROLE\n"
-            "1     127.0.0.1:7001  leader\n"
-            "2     127.0.0.1:7002  unreachable\n"
-            "3     127.0.0.1:7003  follower\n");
-  EXPECT_EQ(json::parse(format_members(reports, true))["members"][1]["role"], "unreachable");
+}
+
+TEST(RaftorctlOutput, MemberListShowsTheLeadersConfiguration) {
+  // The leader (node 1) has added node 4 at run time, with its address; node 3 still
+  // reports the older configuration.
+  auto leader = reachable(1, raft::Role::leader, 3, 1);
+  leader.status->membership = {{1, 2, 3}, {4}, {{4, "10.0.0.4:7004"}}};
+  leader.status->config_index = 12;
+  leader.status->config_pending = true;
+  auto old = reachable(3, raft::Role::follower, 3, 1);
+  old.status->membership = {{1, 2, 3}, {}, {}};
+  const std::vector<NodeReport> reports = {leader, unreachable(2), old};
+  EXPECT_EQ(format_member_list(reports, false),
+            "configuration at index 12, not committed yet, as node 1 reports it\n"
+            "NODE  SUFFRAGE  ADDRESS         ROLE         APPLIED\n"
+            "1     voter     127.0.0.1:7001  leader       9\n"
+            "2     voter     127.0.0.1:7002  unreachable  -\n"
+            "3     voter     127.0.0.1:7003  follower     9\n"
+            "4     learner   10.0.0.4:7004   unreachable  -\n");
+  const auto doc = json::parse(format_member_list(reports, true));
+  EXPECT_EQ(doc["config_index"], 12);
+  EXPECT_EQ(doc["committed"], false);
+  EXPECT_EQ(doc["leader"], 1);
+  ASSERT_EQ(doc["members"].size(), 4u);
+  EXPECT_EQ(doc["members"][3]["suffrage"], "learner");
+  EXPECT_EQ(doc["members"][3]["address"], "10.0.0.4:7004");
+  EXPECT_EQ(doc["members"][1]["reachable"], false);
+
+  // No leader known: the newest configuration any node reports.
+  auto follower = reachable(3, raft::Role::follower, 3, 0);
+  follower.status->membership = {{1, 3}, {}, {}};
+  follower.status->config_index = 20;
+  auto stale = reachable(1, raft::Role::follower, 3, 0);
+  stale.status->membership = {{1, 2, 3}, {}, {}};
+  stale.status->config_index = 0;
+  EXPECT_EQ(json::parse(format_member_list({stale, follower}, true))["reported_by"], 3);
+  EXPECT_EQ(format_member_list({unreachable(1)}, false), "no node answered\n");
 }
 
 TEST(RaftorctlOutput, FindsTheLeaderOfTheNewestTerm) {
@@ -311,7 +363,45 @@ TEST_F(RaftorctlCommands, StatusMembersAndLeader) {
 
   auto members = invoke({"members"});
   EXPECT_EQ(members.exit_code, kExitOk);
-  EXPECT_EQ(std::count(members.out.begin(), members.out.end(), '\n'), 4);  // header + 3
+  // The configuration line, the header and the three voters.
+  EXPECT_EQ(std::count(members.out.begin(), members.out.end(), '\n'), 5) << members.out;
+  EXPECT_NE(members.out.find("configuration at index 0 (the bootstrap one), committed"),
+            std::string::npos)
+      << members.out;
+}
+
+TEST_F(RaftorctlCommands, MemberChangesAndLeadershipTransfer) {
+  // A learner commits without its own participation: node 9 need not run for this.
+  auto added = invoke({"member", "add", "9", "127.0.0.1:1"});
+  ASSERT_EQ(added.exit_code, kExitOk) << added.err;
+  EXPECT_NE(added.out.find("node 9 added as a learner"), std::string::npos) << added.out;
+  auto list = invoke({"--json", "member", "list"});
+  ASSERT_EQ(list.exit_code, kExitOk) << list.err;
+  auto doc = json::parse(list.out);
+  EXPECT_EQ(doc["committed"], true);
+  EXPECT_GT(doc["config_index"], 0);
+  ASSERT_EQ(doc["members"].size(), 4u);
+  EXPECT_EQ(doc["members"][3]["id"], 9);
+  EXPECT_EQ(doc["members"][3]["suffrage"], "learner");
+  EXPECT_EQ(doc["members"][3]["address"], "127.0.0.1:1");
+  EXPECT_EQ(doc["members"][3]["reachable"], false);
+
+  // Adding it again is done already; promoting a non-member does not fit.
+  EXPECT_EQ(invoke({"member", "add", "9", "127.0.0.1:1"}).exit_code, kExitOk);
+  auto misfit = invoke({"member", "promote", "8"});
+  EXPECT_EQ(misfit.exit_code, kExitFailed);
+  EXPECT_NE(misfit.err.find("not a member"), std::string::npos) << misfit.err;
+  EXPECT_EQ(invoke({"member", "remove", "9"}).exit_code, kExitOk);
+  EXPECT_EQ(json::parse(invoke({"--json", "member", "list"}).out)["members"].size(), 3u);
+
+  const NodeId target = cluster_.follower();
+  auto moved = invoke({"--json", "transfer-leader", std::to_string(target)});
+  ASSERT_EQ(moved.exit_code, kExitOk) << moved.err;
+  EXPECT_EQ(json::parse(moved.out)["leader"], target);
+  auto leader = invoke({"--json", "leader"});
+  EXPECT_EQ(json::parse(leader.out)["leader"], target);
+  // Writes go on at the new leader.
+  EXPECT_EQ(invoke({"put", "after-transfer", "1"}).exit_code, kExitOk);
 }
 
 TEST_F(RaftorctlCommands, FailuresAreOneLineOnStderr) {

@@ -10,9 +10,12 @@
 #include "raftor/node/node_builder.hpp"
 #include "raftor/storage/command.hpp"
 #include "raftor/storage/memory_state_machine.hpp"
+#include "raftor/tests/support/eventually.hpp"
 
 namespace raftor {
 namespace {
+
+using testing::eventually;
 
 using namespace std::chrono_literals;
 namespace stdfs = std::filesystem;
@@ -56,15 +59,6 @@ class NodeBuilderTest : public ::testing::Test {
     auto node = NodeBuilder(config(id)).state_machine(std::move(sm).value()).start();
     EXPECT_TRUE(node.ok()) << node.error().to_string();
     return node.ok() ? std::move(node).value() : nullptr;
-  }
-
-  static bool eventually(const std::function<bool()>& condition, std::chrono::milliseconds t = 15s) {
-    const auto until = std::chrono::steady_clock::now() + t;
-    while (std::chrono::steady_clock::now() < until) {
-      if (condition()) return true;
-      std::this_thread::sleep_for(10ms);
-    }
-    return condition();
   }
 
   static NodeId leader_of(std::vector<std::unique_ptr<Node>>& nodes) {
@@ -129,6 +123,53 @@ TEST_F(NodeBuilderTest, ThreeNodesClusterOverTheNetworkAndSurviveALeaderLoss) {
     auto r = read(*nodes[leader - 1], "k");
     return r.ok && r.found.at(0) && r.values.at(0) == "v2";
   }));
+}
+
+TEST_F(NodeBuilderTest, GrowsFromOneNodeToThreeOverTheNetwork) {
+  // Node 1 starts alone; nodes 2 and 3 join knowing only node 1 (and themselves). They
+  // find each other through the addresses the configuration entries carry (thesis §4.1).
+  auto solo = config(1);
+  solo.peers = {peers_[0]};
+  std::vector<std::unique_ptr<Node>> nodes(3);
+  nodes[0] = std::move(NodeBuilder(solo).state_machine(*make_builtin_state_machine(solo)).start())
+                 .value();
+  ASSERT_TRUE(eventually([&] { return leader_of(nodes) == 1; }));
+  std::vector<client::Endpoint> endpoints;
+  for (const auto& p : peers_) endpoints.push_back({p.id, p.address.host, p.address.port});
+  client::Client client(endpoints);
+  ASSERT_TRUE(client.put("before", "1").ok());
+
+  for (NodeId id : {NodeId{2}, NodeId{3}}) {
+    auto joining = config(id);
+    joining.join = true;
+    joining.peers = {peers_[0], peers_[id - 1]};
+    auto node = NodeBuilder(joining).state_machine(*make_builtin_state_machine(joining)).start();
+    ASSERT_TRUE(node.ok()) << node.error().to_string();
+    nodes[id - 1] = std::move(node).value();
+    EXPECT_EQ(nodes[id - 1]->status().role, static_cast<std::uint8_t>(raft::Role::learner));
+    auto added = client.add_learner(id, node::to_string(peers_[id - 1].address));
+    ASSERT_TRUE(added.ok()) << added.error().to_string();
+    // Within the promotion lag at once: a voter without a further command.
+    ASSERT_TRUE(eventually([&] {
+      const auto voters = nodes[0]->status().membership.voters;
+      return std::count(voters.begin(), voters.end(), id) == 1;
+    })) << "node " << id;
+  }
+  EXPECT_EQ(nodes[0]->status().membership.voters, (std::vector<NodeId>{1, 2, 3}));
+
+  // The founder goes: the two that joined elect a leader between them and keep writing.
+  nodes[0]->stop();
+  nodes[0].reset();
+  ASSERT_TRUE(eventually([&] { return leader_of(nodes) != 0; }));
+  auto put = client.put("after", "2");
+  ASSERT_TRUE(put.ok()) << put.error().to_string();
+  for (NodeId id : {NodeId{2}, NodeId{3}}) {
+    EXPECT_TRUE(eventually([&] {
+      auto r = read(*nodes[id - 1], "before");
+      auto s = read(*nodes[id - 1], "after");
+      return r.ok && r.found.at(0) && s.ok && s.found.at(0);
+    })) << "node " << id;
+  }
 }
 
 TEST_F(NodeBuilderTest, NodeRunsInsideAnActorSystemTheUserOwns) {

@@ -306,6 +306,8 @@ TEST_F(NodeConfigTest, EachRuleReportsItsProblem) {
   };
   const std::vector<Case> cases = {
       {[](NodeConfig& c) { c.cluster_id.clear(); }, "cluster.id is missing"},
+      {[](NodeConfig& c) { c.join = true, c.peers.resize(1); },
+       "node.join is set but cluster.peers lists no member of the cluster to join"},
       {[](NodeConfig& c) { c.id = 0; }, "node.id is missing"},
       {[](NodeConfig& c) { c.id = 4; }, "node.id 4 is not in cluster.peers (1, 2, 3)"},
       {[](NodeConfig& c) { c.peers.clear(); }, "cluster.peers is empty"},
@@ -437,6 +439,23 @@ TEST_F(NodeConfigTest, ToRaftActorConfigConvertsMillisecondsToTicks) {
   EXPECT_EQ(actor.snapshot.policy.max_interval, std::chrono::milliseconds(9000));
   EXPECT_EQ(actor.snapshot.keep, 4u);
   EXPECT_EQ(actor.snapshot.retention, 11u);
+}
+
+TEST_F(NodeConfigTest, AJoiningNodeIsALearnerOfItsBootstrapConfiguration) {
+  NodeConfig config = valid_config();
+  config.id = 3;
+  config.listen.port = config.peers[2].address.port;
+  config.join = true;
+  config.raft.learner_promote_lag = 50;
+  ASSERT_TRUE(validate(config).ok());
+  const RaftActorConfig actor = to_raft_actor_config(config);
+  EXPECT_EQ(actor.raft.voters, (std::vector<NodeId>{1, 2}));
+  EXPECT_EQ(actor.raft.learners, (std::vector<NodeId>{3}));
+  EXPECT_EQ(actor.raft.promote_learner_lag, 50u);
+  EXPECT_TRUE(actor.raft.validate().ok());
+  // 0: learners are promoted only by command.
+  config.raft.learner_promote_lag = 0;
+  EXPECT_EQ(to_raft_actor_config(config).raft.promote_learner_lag, std::nullopt);
 }
 
 TEST_F(NodeConfigTest, ToRaftActorConfigOfTheDefaults) {

@@ -88,8 +88,27 @@ ParsedCommandLine parse_command_line(int argc, const char* const* argv,
   cas->add_flag("--expect-absent", expect_absent, "swap only if KEY does not exist");
 
   auto* status = app.add_subcommand("status", "every node's role, term, indexes");
-  auto* members = app.add_subcommand("members", "the configured nodes and their roles");
+  auto* members = app.add_subcommand("members", "the same as member list");
   auto* leader = app.add_subcommand("leader", "the current leader");
+
+  auto* member = app.add_subcommand("member", "the cluster's membership: list, add, promote, remove");
+  member->require_subcommand(1, 1);
+  NodeId member_node = 0;
+  auto node_id_check = CLI::Range(NodeId{1}, std::numeric_limits<NodeId>::max());
+  auto* member_list = member->add_subcommand("list", "voters and learners, as the leader sees them");
+  auto* member_add = member->add_subcommand(
+      "add", "add node ID, reachable at HOST:PORT, as a learner (start it with join = true)");
+  member_add->add_option("ID", member_node)->required()->check(node_id_check);
+  member_add->add_option("HOST:PORT", inv.address, "where the members reach it")->required();
+  auto* member_promote = member->add_subcommand("promote", "make learner ID a voter");
+  member_promote->add_option("ID", member_node)->required()->check(node_id_check);
+  auto* member_remove = member->add_subcommand("remove", "remove voter or learner ID");
+  member_remove->add_option("ID", member_node)->required()->check(node_id_check);
+
+  auto* transfer = app.add_subcommand(
+      "transfer-leader", "hand leadership to voter ID (default: the most up-to-date one)");
+  NodeId transfer_target = 0;
+  auto* transfer_option = transfer->add_option("ID", transfer_target)->check(node_id_check);
   auto* snapshot = app.add_subcommand("snapshot", "take a snapshot now (default: on the leader)");
   NodeId node = 0;
   auto* node_option = snapshot->add_option("--node", node, "the node to snapshot")
@@ -115,9 +134,14 @@ ParsedCommandLine parse_command_line(int argc, const char* const* argv,
   if (app.got_subcommand(del)) inv.command = Command::del;
   if (app.got_subcommand(cas)) inv.command = Command::cas;
   if (app.got_subcommand(status)) inv.command = Command::status;
-  if (app.got_subcommand(members)) inv.command = Command::members;
+  if (app.got_subcommand(members)) inv.command = Command::member_list;
   if (app.got_subcommand(leader)) inv.command = Command::leader;
   if (app.got_subcommand(snapshot)) inv.command = Command::snapshot;
+  if (member->got_subcommand(member_list)) inv.command = Command::member_list;
+  if (member->got_subcommand(member_add)) inv.command = Command::member_add;
+  if (member->got_subcommand(member_promote)) inv.command = Command::member_promote;
+  if (member->got_subcommand(member_remove)) inv.command = Command::member_remove;
+  if (app.got_subcommand(transfer)) inv.command = Command::transfer_leader;
 
   if (inv.command == Command::get) inv.consistency = *parse_consistency(consistency);
   if (inv.command == Command::cas) {
@@ -131,6 +155,13 @@ ParsedCommandLine parse_command_line(int argc, const char* const* argv,
     if (!expect_absent) inv.expected = cas_args[1];
   }
   if (node_option->count() > 0) inv.node = node;
+  if (member_node != 0) inv.node = member_node;
+  if (transfer_option->count() > 0) inv.node = transfer_target;
+  if (inv.command == Command::member_add) {
+    if (auto address = node::parse_host_port(inv.address); !address) {
+      return usage_error("member add: " + address.error().message);
+    }
+  }
   inv.timeout = std::chrono::milliseconds(timeout_ms);
 
   if (endpoints.empty() && env_endpoints) endpoints = *env_endpoints;

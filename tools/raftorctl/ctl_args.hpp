@@ -19,7 +19,10 @@ inline constexpr int kExitNo = 1;      // get: the key does not exist; cas: it d
 inline constexpr int kExitUsage = 2;   // bad arguments
 inline constexpr int kExitFailed = 3;  // the request failed: unreachable, no leader, an error
 
-enum class Command { put, get, del, cas, status, members, leader, snapshot };
+enum class Command {
+  put, get, del, cas, status, leader, snapshot,
+  member_list, member_add, member_promote, member_remove, transfer_leader,
+};
 
 struct Invocation {
   std::vector<client::Endpoint> endpoints;
@@ -30,7 +33,9 @@ struct Invocation {
   std::string value;                      // put: the value; cas: the new value
   std::optional<std::string> expected;    // cas: nullopt with --expect-absent
   ReadConsistency consistency = ReadConsistency::linearizable;
-  std::optional<NodeId> node;             // snapshot --node
+  std::optional<NodeId> node;             // snapshot --node; member add/promote/remove;
+                                          // transfer-leader's target (none: any voter)
+  std::string address;                    // member add: HOST:PORT
 };
 
 // Either an invocation to run, or what to print and the exit code (help, usage errors).

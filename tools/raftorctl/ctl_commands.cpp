@@ -30,7 +30,7 @@ int run_status_like(const Invocation& inv, client::Client& client, std::ostream&
     return kExitOk;
   }
   out << (inv.command == Command::status ? format_status(reports, inv.json)
-                                         : format_members(reports, inv.json));
+                                         : format_member_list(reports, inv.json));
   if (!any) {
     err << "raftorctl: no node answered\n";
     return kExitFailed;
@@ -109,9 +109,26 @@ int run(const Invocation& inv, client::Client& client, std::ostream& out, std::o
       return kExitNo;
     }
     case Command::status:
-    case Command::members:
+    case Command::member_list:
     case Command::leader:
       return run_status_like(inv, client, out, err);
+    case Command::member_add:
+    case Command::member_promote:
+    case Command::member_remove: {
+      const NodeId node = inv.node.value_or(0);
+      auto index = inv.command == Command::member_add       ? client.add_learner(node, inv.address)
+                   : inv.command == Command::member_promote ? client.promote(node)
+                                                            : client.remove_member(node);
+      if (!index) return fail(inv, index.error(), out, err);
+      out << format_member_change(inv.command, node, *index, inv.json);
+      return kExitOk;
+    }
+    case Command::transfer_leader: {
+      auto leader = client.transfer_leader(inv.node.value_or(0));
+      if (!leader) return fail(inv, leader.error(), out, err);
+      out << format_transfer(*leader, inv.json);
+      return kExitOk;
+    }
     case Command::snapshot:
       return run_snapshot(inv, client, out, err);
   }

@@ -113,22 +113,91 @@ std::string format_status(const std::vector<NodeReport>& reports, bool json) {
   return render_table(rows);
 }
 
-std::string format_members(const std::vector<NodeReport>& reports, bool json) {
-  if (json) {
-    nlohmann::json members = nlohmann::json::array();
-    for (const auto& r : reports) {
-      members.push_back({{"id", r.endpoint.id},
-                         {"address", address(r.endpoint)},
-                         {"role", r.status ? role_name(r.status->role) : "unreachable"}});
-    }
-    return dump({{"members", members}});
-  }
-  std::vector<std::vector<std::string>> rows = {{"NODE", "ADDRESS", "ROLE"}};
+std::string format_member_list(const std::vector<NodeReport>& reports, bool json) {
+  // The configuration as the leader sees it (thesis §4.1: the latest in its log); without
+  // a leader, the newest configuration any node reports.
+  const NodeReport* source = nullptr;
+  const auto leader = find_leader(reports);
   for (const auto& r : reports) {
-    rows.push_back({std::to_string(r.endpoint.id), address(r.endpoint),
-                    r.status ? std::string(role_name(r.status->role)) : "unreachable"});
+    if (!r.status) continue;
+    if (leader && r.endpoint.id == leader->id) {
+      source = &r;
+      break;
+    }
+    if (!source || r.status->config_index > source->status->config_index) source = &r;
   }
-  return render_table(rows);
+  std::vector<MemberView> members;
+  if (source) members = member_views(source->status->membership, reports);
+  if (json) {
+    nlohmann::json list = nlohmann::json::array();
+    for (const MemberView& m : members) {
+      nlohmann::json entry = {{"id", m.id},
+                              {"suffrage", m.voter ? "voter" : "learner"},
+                              {"address", m.address},
+                              {"reachable", m.status != nullptr}};
+      if (m.status) {
+        entry["role"] = role_name(m.status->role);
+        entry["applied"] = m.status->applied;
+      }
+      list.push_back(std::move(entry));
+    }
+    nlohmann::json out = {{"members", list}, {"leader", leader_json(leader)}};
+    if (source) {
+      out["config_index"] = source->status->config_index;
+      out["committed"] = !source->status->config_pending;
+      out["reported_by"] = source->endpoint.id;
+    }
+    return dump(out);
+  }
+  if (!source) return "no node answered\n";
+  const NodeStatus& s = *source->status;
+  std::string out = "configuration at index " + std::to_string(s.config_index) +
+                    (s.config_index == 0 ? " (the bootstrap one)" : "") +
+                    (s.config_pending ? ", not committed yet" : ", committed") +
+                    ", as node " + std::to_string(source->endpoint.id) + " reports it\n";
+  std::vector<std::vector<std::string>> rows = {{"NODE", "SUFFRAGE", "ADDRESS", "ROLE", "APPLIED"}};
+  for (const MemberView& m : members) {
+    rows.push_back({std::to_string(m.id), m.voter ? "voter" : "learner",
+                    m.address.empty() ? "-" : m.address,
+                    m.status ? std::string(role_name(m.status->role)) : "unreachable",
+                    m.status ? std::to_string(m.status->applied) : "-"});
+  }
+  return out + render_table(rows);
+}
+
+std::vector<MemberView> member_views(const Membership& membership,
+                                     const std::vector<NodeReport>& reports) {
+  std::vector<MemberView> out;
+  auto add = [&](NodeId id, bool voter) {
+    MemberView view{id, voter, {}, nullptr};
+    if (auto it = membership.addresses.find(id); it != membership.addresses.end()) {
+      view.address = it->second;
+    }
+    for (const auto& r : reports) {
+      if (r.endpoint.id != id) continue;
+      if (view.address.empty()) view.address = address(r.endpoint);
+      if (r.status) view.status = &*r.status;
+    }
+    out.push_back(std::move(view));
+  };
+  for (NodeId id : membership.voters) add(id, true);
+  for (NodeId id : membership.learners) add(id, false);
+  return out;
+}
+
+std::string format_member_change(Command command, NodeId node, std::uint64_t index, bool json) {
+  const char* done = command == Command::member_add       ? "added as a learner"
+                     : command == Command::member_promote ? "promoted to voter"
+                                                          : "removed";
+  if (json) return dump({{"ok", true}, {"node", node}, {"index", index}});
+  return "OK: node " + std::to_string(node) + " " + done + " (configuration entry " +
+         std::to_string(index) + ")\n";
+}
+
+std::string format_transfer(NodeId leader, bool json) {
+  if (json) return dump({{"ok", true}, {"leader", leader == 0 ? nlohmann::json(nullptr) : nlohmann::json(leader)}});
+  return leader == 0 ? std::string("OK: leadership handed over (the new leader is not known yet)\n")
+                     : "OK: node " + std::to_string(leader) + " leads\n";
 }
 
 std::string format_leader(const LeaderView& leader, const std::vector<NodeReport>& reports,

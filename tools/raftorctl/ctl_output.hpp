@@ -12,6 +12,7 @@
 #include "raftor/client/client.hpp"
 #include "raftor/client/endpoint.hpp"
 #include "raftor/storage/status.hpp"
+#include "raftor/tools/raftorctl/ctl_args.hpp"
 
 namespace raftor::ctl {
 
@@ -38,7 +39,20 @@ std::string format_write(std::uint64_t index, bool json);
 std::string format_get(std::string_view key, const client::GetResult& result, bool json);
 std::string format_cas(std::string_view key, const client::CasResult& result, bool json);
 std::string format_status(const std::vector<NodeReport>& reports, bool json);
-std::string format_members(const std::vector<NodeReport>& reports, bool json);
+// The configuration the leader reports (else the newest any node reports): each member's
+// suffrage, address (the membership's, else the endpoint's) and, if it answered, its role.
+std::string format_member_list(const std::vector<NodeReport>& reports, bool json);
+std::string format_member_change(Command command, NodeId node, std::uint64_t index, bool json);
+std::string format_transfer(NodeId leader, bool json);
+
+struct MemberView {
+  NodeId id = 0;
+  bool voter = false;
+  std::string address;                 // "" when neither the membership nor an endpoint has one
+  const NodeStatus* status = nullptr;  // points into the reports; null: it did not answer
+};
+std::vector<MemberView> member_views(const Membership& membership,
+                                     const std::vector<NodeReport>& reports);
 std::string format_leader(const LeaderView& leader, const std::vector<NodeReport>& reports,
                           bool json);
 std::string format_snapshot(NodeId node, const SnapshotMetadata& metadata, bool json);

@@ -102,6 +102,21 @@ Result<Membership> apply_change(const Membership& m, const ConfigChange& change)
   return normalized(std::move(next));
 }
 
+bool already_in_effect(const Membership& m, const ConfigChange& change) {
+  switch (change.type) {
+    case ConfigChangeType::add_learner: {
+      if (!is_learner(m, change.node)) return false;
+      auto it = m.addresses.find(change.node);
+      return change.address.empty() || (it != m.addresses.end() && it->second == change.address);
+    }
+    case ConfigChangeType::promote:
+      return is_voter(m, change.node);
+    case ConfigChangeType::remove:
+      return !is_voter(m, change.node) && !is_learner(m, change.node);
+  }
+  return false;
+}
+
 std::string encode_membership(const Membership& m) {
   std::string out;
   to_proto(m).SerializeToString(&out);

@@ -47,6 +47,10 @@ Membership normalized(Membership m);
 // The configuration after `change`, or why the change does not fit `m` (invalid_argument).
 Result<Membership> apply_change(const Membership& m, const ConfigChange& change);
 
+// Whether `m` already reflects `change` (a retried request whose first attempt worked):
+// the node is a learner (with that address, if one is given), a voter, or not a member.
+bool already_in_effect(const Membership& m, const ConfigChange& change);
+
 // A configuration entry's payload: a serialized pb::Membership.
 std::string encode_membership(const Membership& m);
 Result<Membership> decode_membership(std::string_view payload);

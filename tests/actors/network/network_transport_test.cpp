@@ -97,6 +97,21 @@ raft_actor::behavior_type sink(raft_actor::pointer, std::shared_ptr<Inbox> inbox
         status.id = id;
         return status;
       },
+      [](member_atom, MembershipChange& change) {
+        ClientReply reply;
+        reply.ok = true;
+        reply.index = change.node;
+        reply.message = "member " + std::to_string(static_cast<int>(change.type)) + " " +
+                        change.address;
+        return reply;
+      },
+      [](transfer_atom, NodeId target) {
+        ClientReply reply;
+        reply.ok = true;
+        reply.leader = target;
+        return reply;
+      },
+      [](membership_atom, std::uint64_t) { return Membership{}; },
       [inbox](peer_atom, raft::Message& message) { inbox->push(std::move(message)); },
       [](applied_atom, AppliedEntries&) {},
       [](tick_atom) {},
@@ -136,7 +151,8 @@ class Node {
   ~Node() { shut_down(); }
 
   void connect_to(std::vector<PeerAddress> peers) {
-    NetworkTransportConfig config{options_.id, options_.cluster, std::move(peers), {}};
+    NetworkTransportConfig config{options_.id, options_.cluster, std::move(peers), {},
+                                  endpoint_->broker()};
     transport_ = std::make_unique<NetworkTransport>(*system_, config);
   }
 
@@ -322,6 +338,64 @@ TEST(NetworkTransport, RefusesAnUnknownSender) {
   ASSERT_TRUE(eventually([&] { return b.counters().refused.load() == 1; }));
   EXPECT_TRUE(delivers(a, b, heartbeat(1, 2, 1)));
   EXPECT_FALSE(b.inbox().has_term(1000));
+}
+
+TEST(NetworkTransport, NewMemberIsDialledAtItsAddressAndAccepted) {
+  Node a({.id = 1, .accepts = {2}});
+  Node b({.id = 2, .accepts = {1}});
+  Node joiner({.id = 4, .accepts = {1}});
+  a.connect_to({b.address()});
+  b.connect_to({a.address()});
+  joiner.connect_to({a.address()});
+  // Node 4 is in nobody's configured peers: b refuses it until the configuration names it.
+  ASSERT_TRUE(eventually([&] { return joiner.transport().connected(1); }));
+  joiner.transport().update_members({{1, 2}, {4}, {{2, "127.0.0.1:" + std::to_string(b.port())}}},
+                                    false);
+  ASSERT_TRUE(eventually([&] { return joiner.transport().connected(2); }));
+  joiner.transport().send(heartbeat(4, 2, 1000));
+  ASSERT_TRUE(eventually([&] { return b.counters().refused.load() == 1; }));
+
+  // The configuration adds node 4 with its address (thesis §4.1): a dials it, b accepts it.
+  const Membership with_4{{1, 2}, {4}, {{4, "127.0.0.1:" + std::to_string(joiner.port())}}};
+  a.transport().update_members(with_4, false);
+  b.transport().update_members(with_4, false);
+  ASSERT_TRUE(eventually([&] { return a.transport().connected(4); }));
+  EXPECT_TRUE(delivers(a, joiner, heartbeat(1, 4, 1)));
+  EXPECT_TRUE(delivers(joiner, b, heartbeat(4, 2, 2)));
+}
+
+TEST(NetworkTransport, LearnerAcceptsAnySenderOfItsCluster) {
+  // A node that is not a voter (a learner joining) cannot know every member yet: the
+  // leader may be a node added after its configuration was written.
+  Node learner({.id = 4, .accepts = {1}});
+  Node leader({.id = 3, .accepts = {4}});
+  Node stranger({.id = 3, .cluster = "cluster-b", .accepts = {4}});
+  learner.connect_to({});
+  learner.transport().update_members({{1, 2}, {4}, {}}, true);
+  leader.connect_to({learner.address()});
+  stranger.connect_to({learner.address()});
+  EXPECT_TRUE(delivers(leader, learner, heartbeat(3, 4, 1)));
+  // Another cluster is still refused.
+  ASSERT_TRUE(eventually([&] { return stranger.transport().connected(4); }));
+  stranger.transport().send(heartbeat(3, 4, 1000));
+  ASSERT_TRUE(eventually([&] { return learner.counters().refused.load() == 1; }));
+  EXPECT_FALSE(learner.inbox().has_term(1000));
+}
+
+TEST(NetworkTransport, RemovedMemberIsLetGoOnlyOnceTheChangeCommits) {
+  Node a({.id = 1, .accepts = {2}});
+  Node b({.id = 2, .accepts = {1}});
+  a.connect_to({b.address()});
+  ASSERT_TRUE(eventually([&] { return a.transport().connected(2); }));
+  // Removal not committed yet: node 2 must still hear of it.
+  a.transport().update_members({{1}, {}, {}}, false);
+  EXPECT_TRUE(delivers(a, b, heartbeat(1, 2, 1)));
+  a.transport().update_members({{1}, {}, {}}, true);
+  ASSERT_TRUE(eventually([&] { return !a.transport().connected(2); }));
+  const auto dropped = a.transport().dropped();
+  a.transport().send(heartbeat(1, 2, 2));
+  EXPECT_TRUE(eventually([&] { return a.transport().dropped() == dropped + 1; }));
+  EXPECT_FALSE(eventually([&] { return b.inbox().has_term(2); }, 200ms));
 }
 
 TEST(NetworkTransport, RefusesMessagesForAnotherNode) {

@@ -11,12 +11,22 @@
 
 namespace raftor::testing {
 
+caf::actor_system_config& test_system_config() {
+  static caf::actor_system_config config = [] {
+    caf::actor_system_config c;
+    register_message_types(c);
+    return c;
+  }();
+  return config;
+}
+
 LocalCluster::LocalCluster(caf::actor_system& system, LocalClusterOptions options)
     : system_(system), options_(options) {
   std::string pattern = (std::filesystem::temp_directory_path() / "raftor-cluster-XXXXXX").string();
   if (::mkdtemp(pattern.data()) == nullptr) throw std::runtime_error("mkdtemp failed");
   dir_ = pattern;
   for (int i = 1; i <= options_.nodes; ++i) ids_.push_back(static_cast<NodeId>(i));
+  founders_ = ids_;
 }
 
 LocalCluster::~LocalCluster() {
@@ -45,7 +55,9 @@ void LocalCluster::start(NodeId id) {
 
   RaftActorConfig config;
   config.raft.id = id;
-  config.raft.voters = ids_;
+  config.raft.voters = founders_;
+  if (joiners_.count(id)) config.raft.learners = {id};
+  config.raft.promote_learner_lag = options_.promote_learner_lag;
   config.raft.election_ticks = options_.election_ticks;
   config.raft.heartbeat_ticks = options_.heartbeat_ticks;
   config.raft.lease_ticks = options_.lease_ticks;
@@ -85,6 +97,12 @@ void LocalCluster::start_all() {
   for (NodeId id : ids_) start(id);
 }
 
+void LocalCluster::start_joining(NodeId id) {
+  if (std::find(ids_.begin(), ids_.end(), id) == ids_.end()) ids_.push_back(id);
+  joiners_.insert(id);
+  start(id);
+}
+
 NodeStatus LocalCluster::status(NodeId id) {
   caf::scoped_actor self{system_};
   NodeStatus out;
@@ -115,26 +133,12 @@ std::optional<NodeId> LocalCluster::wait_for_leader(std::chrono::milliseconds ti
 }
 
 ClientReply LocalCluster::propose(NodeId id, std::string payload, std::chrono::milliseconds timeout) {
-  caf::scoped_actor self{system_};
-  ClientReply out;
-  out.code = static_cast<std::uint8_t>(ErrorCode::timeout);
-  out.message = "no reply";
-  self->request(actors_.at(id), timeout, propose_atom::value, std::move(payload))
-      .receive([&](ClientReply& r) { out = std::move(r); },
-               [&](const caf::error& e) { out.message = caf::to_string(e); });
-  return out;
+  return ask(id, timeout, propose_atom::value, std::move(payload));
 }
 
 ClientReply LocalCluster::read(NodeId id, std::vector<std::string> keys,
                                ReadConsistency consistency, std::chrono::milliseconds timeout) {
-  caf::scoped_actor self{system_};
-  ClientReply out;
-  out.code = static_cast<std::uint8_t>(ErrorCode::timeout);
-  out.message = "no reply";
-  self->request(actors_.at(id), timeout, read_atom::value, std::move(keys), consistency)
-      .receive([&](ClientReply& r) { out = std::move(r); },
-               [&](const caf::error& e) { out.message = caf::to_string(e); });
-  return out;
+  return ask(id, timeout, read_atom::value, std::move(keys), consistency);
 }
 
 ClientReply LocalCluster::with_retries(std::chrono::milliseconds deadline,
@@ -151,11 +155,28 @@ ClientReply LocalCluster::with_retries(std::chrono::milliseconds deadline,
     last = attempt(target);
     if (last.ok) return last;
     const auto code = static_cast<ErrorCode>(last.code);
-    if (code != ErrorCode::not_leader && code != ErrorCode::timeout) return last;
+    if (code != ErrorCode::not_leader && code != ErrorCode::timeout && code != ErrorCode::busy) {
+      return last;
+    }
     last_leader_ = (last.leader != 0 && running(last.leader)) ? last.leader : 0;
     if (last_leader_ == 0) std::this_thread::sleep_for(std::chrono::milliseconds(10));
   }
   return last;
+}
+
+ClientReply LocalCluster::member(NodeId id, MembershipChange change,
+                                 std::chrono::milliseconds timeout) {
+  return ask(id, timeout, member_atom::value, std::move(change));
+}
+
+ClientReply LocalCluster::member(MembershipChange change, std::chrono::milliseconds deadline) {
+  return with_retries(deadline, [&](NodeId id) {
+    return member(id, change, std::chrono::milliseconds(1000));
+  });
+}
+
+ClientReply LocalCluster::transfer(NodeId id, NodeId target, std::chrono::milliseconds timeout) {
+  return ask(id, timeout, transfer_atom::value, target);
 }
 
 ClientReply LocalCluster::write(const std::string& payload, std::chrono::milliseconds deadline) {

@@ -10,6 +10,7 @@
 #include <map>
 #include <memory>
 #include <optional>
+#include <set>
 
 #include "raftor/actors/interfaces.hpp"
 #include "raftor/actors/raft/peer_transport.hpp"
@@ -28,6 +29,8 @@ struct LocalClusterOptions {
   std::uint32_t lease_ticks = 0;
   bool sync = true;  // fsync the logs
   std::uint64_t seed = 1;
+  // RaftConfig::promote_learner_lag: automatic promotion of learners; nullopt: by command.
+  std::optional<std::uint64_t> promote_learner_lag;
   // Snapshots and purging: off here unless a test turns them on; `dir` is set per node
   // (<node dir>/snapshots).
   SnapshotConfig snapshot = [] {
@@ -36,6 +39,10 @@ struct LocalClusterOptions {
     return c;
   }();
 };
+
+// An actor system configuration with raftor's message types registered, for the systems
+// that in-process clusters run in.
+caf::actor_system_config& test_system_config();
 
 class LocalCluster {
  public:
@@ -46,6 +53,9 @@ class LocalCluster {
   // Stops the node's actors and waits for them (until they released its state machine).
   void stop(NodeId id);
   void start_all();
+  // Starts a node that joins the running cluster: a learner of its bootstrap configuration
+  // (the founding voters), waiting to be added (member()).
+  void start_joining(NodeId id);
 
   // Polls status until one node is leader of a term that a majority agrees on.
   std::optional<NodeId> wait_for_leader(std::chrono::milliseconds timeout = std::chrono::seconds(10),
@@ -65,6 +75,14 @@ class LocalCluster {
                   std::chrono::milliseconds deadline = std::chrono::seconds(10));
   ClientReply get(const std::string& key, ReadConsistency consistency,
                   std::chrono::milliseconds deadline = std::chrono::seconds(10));
+  // Membership change and leadership transfer at one node (no retry), and with leader
+  // discovery and retries (not_leader, busy, timeout) until `deadline`.
+  ClientReply member(NodeId id, MembershipChange change,
+                     std::chrono::milliseconds timeout = std::chrono::seconds(5));
+  ClientReply member(MembershipChange change,
+                     std::chrono::milliseconds deadline = std::chrono::seconds(10));
+  ClientReply transfer(NodeId id, NodeId target,
+                       std::chrono::milliseconds timeout = std::chrono::seconds(5));
 
   raft_actor actor(NodeId id) const { return actors_.at(id); }
   LocalTransport& transport() { return *transport_; }
@@ -76,13 +94,27 @@ class LocalCluster {
   const std::vector<NodeId>& ids() const { return ids_; }
 
  private:
+  // One request to one node's Raft actor; a timeout or an actor error becomes a !ok reply.
+  template <class... Ts>
+  ClientReply ask(NodeId id, std::chrono::milliseconds timeout, Ts&&... request) {
+    caf::scoped_actor self{system_};
+    ClientReply out;
+    out.code = static_cast<std::uint8_t>(ErrorCode::timeout);
+    out.message = "no reply";
+    self->request(actors_.at(id), timeout, std::forward<Ts>(request)...)
+        .receive([&](ClientReply& r) { out = std::move(r); },
+                 [&](const caf::error& e) { out.message = caf::to_string(e); });
+    return out;
+  }
   ClientReply with_retries(std::chrono::milliseconds deadline,
                            const std::function<ClientReply(NodeId)>& attempt);
 
   caf::actor_system& system_;
   LocalClusterOptions options_;
   std::filesystem::path dir_;
-  std::vector<NodeId> ids_;
+  std::vector<NodeId> ids_;       // every node ever started (founders first)
+  std::vector<NodeId> founders_;  // the bootstrap voters
+  std::set<NodeId> joiners_;
   std::shared_ptr<LocalTransport> transport_ = std::make_shared<LocalTransport>();
   std::map<NodeId, raft_actor> actors_;
   std::map<NodeId, std::shared_ptr<StateMachine>> state_machines_;

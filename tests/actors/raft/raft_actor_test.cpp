@@ -4,7 +4,7 @@
 
 #include <thread>
 
-#include "local_cluster.hpp"
+#include "local_cluster_test.hpp"
 #include "raftor/storage/command.hpp"
 
 namespace raftor::testing {
@@ -12,25 +12,8 @@ namespace {
 
 using namespace std::chrono_literals;
 
-caf::actor_system_config& make_config() {
-  static caf::actor_system_config config = [] {
-    caf::actor_system_config c;
-    register_message_types(c);
-    return c;
-  }();
-  return config;
-}
-
-class RaftActorTest : public ::testing::Test {
+class RaftActorTest : public LocalClusterTest {
  protected:
-  caf::actor_system system_{make_config()};
-
-  std::unique_ptr<LocalCluster> cluster(LocalClusterOptions options = {}) {
-    auto c = std::make_unique<LocalCluster>(system_, options);
-    c->start_all();
-    return c;
-  }
-
   // Polls a node's applied state (eventual read) until `key` has `value`.
   static bool eventually_has(LocalCluster& c, NodeId id, const std::string& key,
                              const std::string& value, std::chrono::milliseconds timeout = 10s) {

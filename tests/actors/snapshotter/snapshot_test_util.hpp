@@ -13,20 +13,12 @@
 #include <thread>
 
 #include "../raft/local_cluster.hpp"
+#include "raftor/tests/support/eventually.hpp"
 #include "raftor/storage/command.hpp"
 
 namespace raftor::testing {
 
 using namespace std::chrono_literals;
-
-inline caf::actor_system_config& snapshot_test_config() {
-  static caf::actor_system_config config = [] {
-    caf::actor_system_config c;
-    register_message_types(c);
-    return c;
-  }();
-  return config;
-}
 
 // Snapshots on, with a policy that only the test's own settings trigger.
 inline LocalClusterOptions snapshot_options(std::uint64_t every_entries, std::uint64_t retention,
@@ -43,7 +35,7 @@ inline LocalClusterOptions snapshot_options(std::uint64_t every_entries, std::ui
 
 class SnapshotClusterTest : public ::testing::Test {
  protected:
-  caf::actor_system system_{snapshot_test_config()};
+  caf::actor_system system_{test_system_config()};
 
   std::unique_ptr<LocalCluster> cluster(LocalClusterOptions options) {
     auto c = std::make_unique<LocalCluster>(system_, options);
@@ -54,12 +46,7 @@ class SnapshotClusterTest : public ::testing::Test {
 
   static bool eventually(const std::function<bool()>& condition,
                          std::chrono::milliseconds timeout = 20s) {
-    const auto until = std::chrono::steady_clock::now() + timeout;
-    while (std::chrono::steady_clock::now() < until) {
-      if (condition()) return true;
-      std::this_thread::sleep_for(10ms);
-    }
-    return condition();
+    return testing::eventually(condition, timeout);
   }
 
   SnapshotReply snapshot(LocalCluster& c, NodeId id, std::chrono::milliseconds timeout = 60s) {

@@ -6,7 +6,7 @@
 
 #include <thread>
 
-#include "../raft/local_cluster.hpp"
+#include "../raft/local_cluster_test.hpp"
 #include "raftor/storage/command.hpp"
 
 namespace raftor::testing {
@@ -14,25 +14,8 @@ namespace {
 
 using namespace std::chrono_literals;
 
-caf::actor_system_config& make_config() {
-  static caf::actor_system_config config = [] {
-    caf::actor_system_config c;
-    register_message_types(c);
-    return c;
-  }();
-  return config;
-}
-
-class ExactlyOnceTest : public ::testing::Test {
+class ExactlyOnceTest : public LocalClusterTest {
  protected:
-  caf::actor_system system_{make_config()};
-
-  std::unique_ptr<LocalCluster> cluster(LocalClusterOptions options = {}) {
-    auto c = std::make_unique<LocalCluster>(system_, options);
-    c->start_all();
-    return c;
-  }
-
   // `key`'s value on node `id` once it applied up to `index` ("<absent>" / "<no answer>").
   static std::string value_after(LocalCluster& c, NodeId id, const std::string& key,
                                  std::uint64_t index, std::chrono::milliseconds timeout = 10s) {
