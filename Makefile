@@ -6,7 +6,7 @@ JOBS       ?= $(shell nproc)
 CMAKE_ARGS ?=
 CTEST       = ctest --test-dir $(BUILD) --output-on-failure --timeout 600 -j $(JOBS)
 
-.PHONY: all setup configure build test integration chaos run example perf soak bench bench-storage bench-raft bench-dedup asan tsan install clean
+.PHONY: all setup configure build test integration chaos run example example-expansion perf soak bench bench-storage bench-raft bench-dedup asan tsan install clean
 
 all: build
 
@@ -44,6 +44,10 @@ run: build
 # The three-node example: write, kill -9 the leader, fail over, restart and catch up.
 example: build
 	@RAFTOR_BUILD=$(BUILD) examples/three_node_cluster/run.sh
+
+# Grow a one-node cluster to three while a client writes: make example-expansion [SECONDS=8]
+example-expansion: build
+	@RAFTOR_BUILD=$(BUILD) examples/single_node_expansion/run.sh $(or $(SECONDS),8)
 
 # The StateMachineTestSuite's performance cases (label perf).
 perf: build

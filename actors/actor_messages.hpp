@@ -229,5 +229,10 @@ using connected_atom = caf::atom_constant<caf::atom("connected")>;
 // The cluster's configuration changed: the connector dials new members (and lets removed
 // ones go once the change commits); the endpoint accepts messages from the members.
 using members_atom = caf::atom_constant<caf::atom("members")>;
+// Endpoint -> its node's connector: a sender this node does not know announced where it is
+// reached (a leader, to a learner that joined knowing only some members).
+using peer_address_atom = caf::atom_constant<caf::atom("peeraddr")>;
+// Transport -> its node's endpoint: the connector, for peer_address_atom.
+using connector_atom = caf::atom_constant<caf::atom("connector")>;
 
 }  // namespace raftor

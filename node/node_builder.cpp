@@ -168,6 +168,8 @@ Result<std::unique_ptr<Node>> NodeBuilder::start() {
     endpoint.peers.insert(peer.id);
     if (peer.id != config_.id) {
       transport.peers.push_back({peer.id, peer.address.host, peer.address.port});
+    } else {
+      transport.self_address = node::to_string(peer.address);
     }
   }
   auto published = network::NodeEndpoint::start(system, endpoint);

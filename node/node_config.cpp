@@ -57,6 +57,7 @@ RaftActorConfig to_raft_actor_config(const NodeConfig& config) {
     } else {
       raft.voters.push_back(peer.id);
     }
+    raft.addresses[peer.id] = to_string(peer.address);
   }
   if (config.raft.learner_promote_lag > 0) {
     raft.promote_learner_lag = config.raft.learner_promote_lag;

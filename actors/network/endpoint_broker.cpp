@@ -40,7 +40,9 @@ caf::behavior EndpointBroker::make_behavior() {
       [this](members_atom, const std::vector<NodeId>& senders, bool any_sender) {
         codec_.peers = std::set<NodeId>(senders.begin(), senders.end());
         codec_.any_sender = any_sender;
+        announced_.clear();
       },
+      [this](connector_atom, caf::actor& connector) { connector_ = std::move(connector); },
       // NodeEndpoint::stop(): the port is closed when this is answered.
       [this](close_port_atom) {
         close_all();
@@ -102,7 +104,7 @@ void EndpointBroker::on_data(caf::io::new_data_msg& msg) {
 }
 
 void EndpointBroker::on_peer_frame(Connection& conn, std::string_view payload) {
-  auto message = codec_.decode(payload);
+  auto message = codec_.decode(payload, &from_address_);
   if (!message.ok()) {
     counters_->refused.fetch_add(1, std::memory_order_relaxed);
     log_refusal(conn.who, message.error().message);
@@ -111,6 +113,13 @@ void EndpointBroker::on_peer_frame(Connection& conn, std::string_view payload) {
   if (!raft_) {
     counters_->unattached.fetch_add(1, std::memory_order_relaxed);
     return;
+  }
+  // A sender accepted only because this node accepts any (a learner that joined): its
+  // address lets the connector answer it. Once per sender and configuration.
+  const NodeId from = message->from;
+  if (connector_ && !from_address_.empty() && !codec_.peers.count(from) &&
+      announced_.insert(from).second) {
+    anon_send(connector_, peer_address_atom::value, from, from_address_);
   }
   anon_send(raft_, peer_atom::value, std::move(message).value());
   counters_->delivered.fetch_add(1, std::memory_order_relaxed);

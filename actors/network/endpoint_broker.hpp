@@ -18,6 +18,7 @@
 
 #include <cstdint>
 #include <map>
+#include <set>
 #include <memory>
 #include <string>
 #include <string_view>
@@ -73,6 +74,9 @@ class EndpointBroker : public caf::io::broker {
   PeerCodec codec_;
   std::shared_ptr<EndpointCounters> counters_;
   raft_actor raft_;
+  caf::actor connector_;          // this node's peer connector (may be null)
+  std::set<NodeId> announced_;    // senders whose address the connector was told
+  std::string from_address_;      // scratch: the address the last peer message named
   RefusalLog refusals_;
   std::map<caf::io::connection_handle, Connection> connections_;
   std::uint64_t next_serial_ = 0;

@@ -9,6 +9,7 @@ namespace raftor::network {
 namespace {
 PeerCodec codec_for(const NetworkTransportConfig& config) {
   PeerCodec codec{config.cluster_id, config.self, {}};
+  codec.self_address = config.self_address;
   for (const auto& peer : config.peers) codec.peers.insert(peer.id);
   return codec;
 }
@@ -36,6 +37,8 @@ NetworkTransport::NetworkTransport(caf::actor_system& system, NetworkTransportCo
   caf::actor_config cfg{&system.middleman().backend()};
   connector_ = system.spawn_class<PeerConnector, caf::no_spawn_options>(cfg, std::move(connector),
                                                                          counters_);
+  // The endpoint tells the connector the addresses senders it does not know announce.
+  if (endpoint_) caf::anon_send(endpoint_, connector_atom::value, connector_);
 }
 
 NetworkTransport::~NetworkTransport() { stop(); }

@@ -24,6 +24,9 @@ struct NetworkTransportConfig {
   std::string cluster_id;
   std::vector<PeerAddress> peers;  // the other nodes (this node may be listed: it is skipped)
   ReconnectPolicy reconnect;
+  // "HOST:PORT" where the peers reach this node: sent with requests, so that a node that
+  // does not know this one yet can answer. Optional.
+  std::string self_address;
   // This node's endpoint broker (NodeEndpoint::broker()), told by update_members() whose
   // Raft messages to accept. Optional.
   caf::actor endpoint;

@@ -68,6 +68,13 @@ std::string PeerCodec::encode(const raft::Message& message) const {
   header->set_protocol_version(kProtocolVersion);
   header->set_from(message.from);
   header->set_to(message.to);
+  // A request's receiver may not know how to reach us yet; a response goes back to a
+  // sender that did reach its receiver.
+  const bool request = std::holds_alternative<raft::AppendRequest>(message.body) ||
+                       std::holds_alternative<raft::VoteRequest>(message.body) ||
+                       std::holds_alternative<raft::SnapshotChunk>(message.body) ||
+                       std::holds_alternative<raft::TimeoutNow>(message.body);
+  if (request && !self_address.empty()) header->set_from_address(self_address);
   out.set_term(message.term);
   std::visit(BodyEncoder{out}, message.body);
   std::string bytes;
@@ -75,7 +82,7 @@ std::string PeerCodec::encode(const raft::Message& message) const {
   return bytes;
 }
 
-Result<raft::Message> PeerCodec::decode(std::string_view bytes) const {
+Result<raft::Message> PeerCodec::decode(std::string_view bytes, std::string* from_address) const {
   pb::PeerMessage in;
   if (!in.ParseFromArray(bytes.data(), static_cast<int>(bytes.size()))) {
     return refused("malformed (" + std::to_string(bytes.size()) + " bytes do not parse)");
@@ -93,6 +100,7 @@ Result<raft::Message> PeerCodec::decode(std::string_view bytes) const {
     return refused("addressed to node " + std::to_string(h.to()) + ", this is node " +
                    std::to_string(self));
   }
+  if (from_address) *from_address = h.from_address();
   raft::Message out;
   out.from = h.from();
   out.to = h.to();

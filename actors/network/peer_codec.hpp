@@ -24,9 +24,12 @@ struct PeerCodec {
   // sender of its cluster: it does not vote or campaign, and the cluster's leader may be a
   // node added after its configuration was written.
   bool any_sender = false;
+  // Where this node's peers reach it, sent with every request (Header.from_address).
+  std::string self_address;
 
   std::string encode(const raft::Message& message) const;
-  Result<raft::Message> decode(std::string_view bytes) const;
+  // `from_address`, if given, receives the sender's address ("" when it sent none).
+  Result<raft::Message> decode(std::string_view bytes, std::string* from_address = nullptr) const;
 };
 
 }  // namespace raftor::network

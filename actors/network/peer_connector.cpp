@@ -25,6 +25,9 @@ caf::behavior PeerConnector::make_behavior() {
       [this](members_atom, const Membership& members, bool committed) {
         update_members(members, committed);
       },
+      [this](peer_address_atom, NodeId peer, const std::string& address) {
+        learn_address(peer, address);
+      },
       [this](reconnect_atom, NodeId peer) { connect(peer); },
       [this](connected_atom, NodeId peer, ConnectOutcome& outcome) {
         on_connect_outcome(peer, outcome);
@@ -60,8 +63,14 @@ void PeerConnector::update_members(const Membership& members, bool committed) {
   };
   auto link_to = [&](NodeId id) {
     if (id == config_.self) return;
+    // This node's own configuration says how it reaches a peer (a route of its own, a
+    // tunnel); the configuration entry's address is everyone's way to the others.
     std::optional<PeerAddress> address;
-    if (auto it = members.addresses.find(id); it != members.addresses.end()) {
+    auto configured = std::find_if(config_.peers.begin(), config_.peers.end(),
+                                   [id](const PeerAddress& p) { return p.id == id; });
+    if (configured != config_.peers.end()) {
+      address = *configured;
+    } else if (auto it = members.addresses.find(id); it != members.addresses.end()) {
       if (auto parsed = parse_host_port(it->second); parsed) {
         address = PeerAddress{id, parsed->host, parsed->port};
       } else {
@@ -69,14 +78,9 @@ void PeerConnector::update_members(const Membership& members, bool committed) {
                       config_.self, id, parsed.error().message);
       }
     }
-    if (!address) {
-      auto configured = std::find_if(config_.peers.begin(), config_.peers.end(),
-                                     [id](const PeerAddress& p) { return p.id == id; });
-      if (configured != config_.peers.end()) address = *configured;
-    }
     auto it = links_.find(id);
     if (!address) {
-      if (it == links_.end()) {
+      if (it == links_.end() && warned_no_address_.insert(id).second) {
         spdlog::warn("node {}: member {} has no known address (add it with one); it is not "
                      "reachable from here", config_.self, id);
       }
@@ -106,6 +110,20 @@ void PeerConnector::update_members(const Membership& members, bool committed) {
     counters_->forget(it->first);
     it = links_.erase(it);
   }
+}
+
+void PeerConnector::learn_address(NodeId peer, const std::string& text) {
+  if (peer == config_.self || links_.count(peer)) return;
+  auto address = parse_host_port(text);
+  if (!address) {
+    spdlog::warn("node {}: node {} announced a bad address: {}", config_.self, peer,
+                 address.error().message);
+    return;
+  }
+  spdlog::info("node {}: node {} is reached at {} (as it announced)", config_.self, peer, text);
+  links_[peer].address = PeerAddress{peer, address->host, address->port};
+  counters_->set_connected(peer, false);
+  connect(peer);
 }
 
 void PeerConnector::connect(NodeId peer) {

@@ -23,6 +23,7 @@
 #include <mutex>
 #include <optional>
 #include <random>
+#include <set>
 #include <string>
 #include <vector>
 
@@ -61,8 +62,8 @@ struct TransportCounters {
 
 struct PeerConnectorConfig {
   NodeId self = 0;
-  // The configured peers: dialled from the start, and the address of a member whose
-  // membership entry names none (the bootstrap configuration's).
+  // The configured peers: dialled from the start at these addresses; other members at the
+  // address their configuration entry names.
   std::vector<PeerAddress> peers;
   ReconnectPolicy reconnect;
   // Unsent bytes per peer beyond which frames are dropped (a peer that stopped reading).
@@ -96,9 +97,12 @@ class PeerConnector : public caf::io::broker {
   };
 
   void forward(NodeId to, const std::string& bytes);
-  // Dials members not linked yet (at the membership's address, else the configured one);
+  // Dials members not linked yet (at the configured address, else the membership's);
   // once the configuration is committed, closes the links to nodes no longer in it.
   void update_members(const Membership& members, bool committed);
+  // A node this one accepts messages from without knowing it (see PeerCodec::any_sender)
+  // announced its address: link to it, so that the answers reach it.
+  void learn_address(NodeId peer, const std::string& address);
   void connect(NodeId peer);
   void on_connect_outcome(NodeId peer, ConnectOutcome& outcome);
   void on_closed(caf::io::connection_handle hdl);
@@ -107,6 +111,7 @@ class PeerConnector : public caf::io::broker {
   PeerConnectorConfig config_;
   std::shared_ptr<TransportCounters> counters_;
   std::map<NodeId, Link> links_;
+  std::set<NodeId> warned_no_address_;  // members logged once as having no known address
   std::minstd_rand jitter_;
 };
 

@@ -7,6 +7,8 @@
 #   raftorctl --endpoints "$(cluster_endpoints)" status
 #   cluster_kill 2; cluster_start 2    # kill -9 and restart one node
 #   cluster_stop_all                   # SIGTERM, then SIGKILL after 10 s
+#   cluster_set_peers 3 "1 3"          # node 3 lists only nodes 1 and 3 as --peer
+#   cluster_wait_voter 3               # until the leader's configuration has node 3 voting
 #
 # cluster_init installs a trap that stops every node when the script exits or is
 # interrupted, so no node outlives the script.
@@ -20,6 +22,7 @@ CLUSTER_SIZE=0
 CLUSTER_ID="local"
 declare -a CLUSTER_PORTS=()
 declare -a CLUSTER_PIDS=()
+declare -a CLUSTER_PEER_IDS=()  # per node: the ids it lists as --peer ("" = every node)
 
 # Free loopback ports, chosen by the kernel.
 _cluster_free_ports() {
@@ -53,12 +56,21 @@ cluster_endpoints() {
   echo "$out"
 }
 
+# The --peer flags of node $1: every node, or those cluster_set_peers chose.
 cluster_peer_flags() {
-  local i
-  for ((i = 1; i <= CLUSTER_SIZE; i++)); do
+  local ids="${CLUSTER_PEER_IDS[$1]:-}" i
+  [[ -n "$ids" ]] || ids="$(seq 1 "$CLUSTER_SIZE")"
+  for i in $ids; do
     printf -- '--peer %s@127.0.0.1:%s ' "$i" "${CLUSTER_PORTS[i - 1]}"
   done
 }
+
+# cluster_set_peers ID "IDS": node ID lists only these nodes as its peers (a cluster that
+# grows: its founders list each other, a joining node itself and the members it knows).
+cluster_set_peers() { CLUSTER_PEER_IDS[$1]="$2"; }
+
+# The address the other nodes reach node $1 at (what `raftorctl member add` records).
+cluster_address() { echo "127.0.0.1:${CLUSTER_PORTS[$1 - 1]}"; }
 
 # cluster_start ID [extra raftor-node flags...]: starts (or restarts) one node.
 cluster_start() {
@@ -67,7 +79,7 @@ cluster_start() {
   # shellcheck disable=SC2046
   "$RAFTOR_NODE_BIN" --cluster-id "$CLUSTER_ID" --id "$id" \
     --listen "127.0.0.1:${CLUSTER_PORTS[id - 1]}" --data-dir "$CLUSTER_DIR/node$id" \
-    $(cluster_peer_flags) "$@" >> "$log" 2>&1 &
+    $(cluster_peer_flags "$id") "$@" >> "$log" 2>&1 &
   CLUSTER_PIDS[id]=$!
   local waited=0
   until grep -q "raftor-node $id ready" "$log" 2>/dev/null; do
@@ -139,6 +151,24 @@ cluster_wait_leader() {
     sleep 0.1
   done
   echo "no leader elected within ${1:-20} s" >&2
+  return 1
+}
+
+# Waits until the configuration the leader reports has node $1 as a committed voter (up to
+# $2 seconds, default 30).
+cluster_wait_voter() {
+  local limit=$(( ${2:-30} * 10 )) i
+  for ((i = 0; i < limit; i++)); do
+    if ctl --json member list 2>/dev/null | python3 -c '
+import json, sys
+doc = json.load(sys.stdin)
+voters = [m["id"] for m in doc["members"] if m["suffrage"] == "voter"]
+sys.exit(0 if doc.get("committed") and int(sys.argv[1]) in voters else 1)' "$1"; then
+      return 0
+    fi
+    sleep 0.1
+  done
+  echo "node $1 is not a voter after ${2:-30} s" >&2
   return 1
 }
 

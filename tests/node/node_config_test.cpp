@@ -451,6 +451,9 @@ TEST_F(NodeConfigTest, AJoiningNodeIsALearnerOfItsBootstrapConfiguration) {
   const RaftActorConfig actor = to_raft_actor_config(config);
   EXPECT_EQ(actor.raft.voters, (std::vector<NodeId>{1, 2}));
   EXPECT_EQ(actor.raft.learners, (std::vector<NodeId>{3}));
+  // The configured addresses go into the configuration entries, for members added later.
+  EXPECT_EQ(actor.raft.addresses.at(1), node::to_string(config.peers[0].address));
+  EXPECT_EQ(actor.raft.addresses.size(), 3u);
   EXPECT_EQ(actor.raft.promote_learner_lag, 50u);
   EXPECT_TRUE(actor.raft.validate().ok());
   // 0: learners are promoted only by command.

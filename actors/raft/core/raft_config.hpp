@@ -3,6 +3,8 @@
 #pragma once
 
 #include <cstdint>
+#include <map>
+#include <string>
 #include <optional>
 #include <vector>
 
@@ -19,6 +21,9 @@ struct RaftConfig {
   // a voter on its own): the leader's log then tells it the real configuration.
   std::vector<NodeId> voters;    // including `id` if it votes
   std::vector<NodeId> learners;  // receive the log, never vote or campaign
+  // How the bootstrap members are reached ("HOST:PORT"; optional): copied into every
+  // configuration entry, so a node that joins later learns where its peers are.
+  std::map<NodeId, std::string> addresses;
 
   // Automatic promotion (thesis §4.2.1): the leader promotes a learner to voter once its
   // log is within this many entries of the leader's. nullopt: only by command. 0 waits

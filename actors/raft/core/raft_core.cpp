@@ -81,7 +81,7 @@ std::uint64_t splitmix64(std::uint64_t& state) {
 
 RaftCore::Impl::Impl(RaftConfig config, RaftLog& raft_log, std::uint64_t applied_index,
                      const std::optional<SnapshotMetadata>& snapshot)
-    : cfg(std::move(config)), log(raft_log), configs(Membership{cfg.voters, cfg.learners, {}}, 0) {
+    : cfg(std::move(config)), log(raft_log), configs(Membership{cfg.voters, cfg.learners, cfg.addresses}, 0) {
   // The driver validates the config first (RaftConfig::validate()). Should it not, zero
   // settings become 1 so the core stays well-defined rather than dividing by zero.
   assert(cfg.validate().ok());

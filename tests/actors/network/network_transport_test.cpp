@@ -152,7 +152,7 @@ class Node {
 
   void connect_to(std::vector<PeerAddress> peers) {
     NetworkTransportConfig config{options_.id, options_.cluster, std::move(peers), {},
-                                  endpoint_->broker()};
+                                  "127.0.0.1:" + std::to_string(port()), endpoint_->broker()};
     transport_ = std::make_unique<NetworkTransport>(*system_, config);
   }
 
@@ -375,6 +375,9 @@ TEST(NetworkTransport, LearnerAcceptsAnySenderOfItsCluster) {
   leader.connect_to({learner.address()});
   stranger.connect_to({learner.address()});
   EXPECT_TRUE(delivers(leader, learner, heartbeat(3, 4, 1)));
+  // The leader's request named its address: the learner can answer it.
+  ASSERT_TRUE(eventually([&] { return learner.transport().connected(3); }));
+  EXPECT_TRUE(delivers(learner, leader, heartbeat(4, 3, 2)));
   // Another cluster is still refused.
   ASSERT_TRUE(eventually([&] { return stranger.transport().connected(4); }));
   stranger.transport().send(heartbeat(3, 4, 1000));

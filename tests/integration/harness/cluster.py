@@ -174,6 +174,10 @@ class Node:
         self.paused = False
         self.extra_args = []   # per-node flags added on every start
         self.cluster_id = None  # overrides the cluster's id when set
+        # The ids this node lists as --peer (itself is always listed); None: every node.
+        # Founders of a cluster that grows list only each other; a joining node (--join
+        # true) lists itself and the members it can reach.
+        self.peer_ids = None
 
     @property
     def host(self):
@@ -302,10 +306,32 @@ class Cluster:
 
     def peer_flags(self, i):
         """Node i's --peer flags: in proxy mode every node has its own list."""
+        wanted = self.nodes[i].peer_ids
         out = []
         for peer in self.network.peers(i):
-            out += ["--peer", peer]
+            pid = int(peer.split("@", 1)[0])
+            if wanted is None or pid == i or pid in wanted:
+                out += ["--peer", peer]
         return out
+
+    def peer_address(self, i):
+        """host:port at which the other nodes reach node i (what `member add` records)."""
+        own = [p for p in self.network.peers(i) if p.startswith(f"{i}@")]
+        return own[0].split("@", 1)[1]
+
+    def members(self, ids=None, timeout_ms=3000):
+        """`raftorctl member list` as a dict: members (id, suffrage, address, ...),
+        config_index, committed, leader; None when no node answered."""
+        rc, out, _ = self.ctl("--json", "member", "list", ids=ids, timeout_ms=timeout_ms)
+        try:
+            doc = json.loads(out)
+        except ValueError:
+            return None
+        return doc if doc.get("members") else None
+
+    def voters(self, ids=None):
+        doc = self.members(ids)
+        return sorted(m["id"] for m in doc["members"] if m["suffrage"] == "voter") if doc else []
 
     def node_argv(self, i, extra=()):
         node = self.nodes[i]

@@ -8,7 +8,8 @@
     if __name__ == "__main__":
         run_scenario("kill_leader", "kill -9 of the leader during writes", body)
 
-Exit codes: 0 pass, 1 a check failed (a raftor problem), 2 the harness failed.
+Exit codes: 0 pass, 1 a check failed (a raftor problem), 2 the harness failed, 77 the
+scenario cannot run here (raise SkipScenario; ctest reports it as skipped).
 """
 
 import argparse
@@ -20,6 +21,13 @@ import traceback
 
 from .cluster import Cluster, HarnessError
 from .workload import CheckFailed
+
+
+SKIPPED = 77  # ctest's SKIP_RETURN_CODE for the scenarios
+
+
+class SkipScenario(Exception):
+    """The scenario cannot run on this machine (says why); not a failure."""
 
 
 def check(condition, message):
@@ -78,10 +86,12 @@ def run_scenario(name, description, body, add_arguments=None):
         verdict = "PASS"
     except CheckFailed as e:
         code, verdict, detail = 1, "FAIL", str(e)
+    except SkipScenario as e:
+        code, verdict, detail = SKIPPED, "SKIPPED", str(e)
     except (HarnessError, Exception) as e:  # noqa: BLE001
         traceback.print_exc()
         code, verdict, detail = 2, "ERROR", f"{type(e).__name__}: {e}"
-    if code:
+    if code and code != SKIPPED:
         for c in ctx.clusters:
             c.failed = True
             c.close(failed=True)
