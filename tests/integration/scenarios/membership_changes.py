@@ -12,50 +12,16 @@ import time
 
 import _common  # noqa: F401
 from harness import SetWorkload, Workload, check, run_scenario
+from harness.membership import member, start_founders, wait_voters
 
 FOUNDERS = [1, 2, 3]
 JOINERS = [4, 5]
 
 
-def member(c, *args, deadline_s=20):
-    """`raftorctl member ...` until it succeeds (a leader change in between is retried by the
-    client within its deadline; this retries beyond it); returns its stdout."""
-    t0 = time.monotonic()
-    while True:
-        rc, out, err = c.ctl("member", *args, timeout_ms=5000)
-        if rc == 0:
-            return out.strip()
-        check(rc == 3 and time.monotonic() - t0 < deadline_s,
-              f"raftorctl member {' '.join(map(str, args))}: exit {rc}: {err.strip()}")
-        c.log(f"member {' '.join(map(str, args))}: {err.strip()} (retrying)")
-        time.sleep(0.5)
-
-
-def wait_voters(c, expected, timeout=30):
-    deadline = time.monotonic() + timeout
-    voters = None
-    while time.monotonic() < deadline:
-        doc = c.members()
-        if doc:
-            voters = sorted(m["id"] for m in doc["members"] if m["suffrage"] == "voter")
-            if voters == sorted(expected) and doc.get("committed"):
-                return doc
-        time.sleep(0.1)
-    check(False, f"voters {voters}, expected {sorted(expected)} within {timeout} s")
-
-
 def body(ctx):
     with ctx.cluster(5, start=False, name="membership") as c:
-        for i in FOUNDERS:
-            c.nodes[i].peer_ids = FOUNDERS
-        for i in JOINERS:
-            c.nodes[i].peer_ids = [1]  # knows one founder only: the rest it learns
-            c.nodes[i].extra_args = ["--join"]
-        for i in FOUNDERS:
-            c.start(i, wait=False)
-        for i in FOUNDERS:
-            c.wait_ready(i)
-        c.wait_leader(ids=FOUNDERS)
+        # The joiners know one founder only: the rest they learn from the log.
+        start_founders(c, FOUNDERS, JOINERS, joiner_peers=[1])
         wl = Workload(c, duration=14).start()
         sw = SetWorkload(c).start()
         time.sleep(2)

@@ -17,7 +17,7 @@ import time
 import _common  # noqa: F401
 from harness import SetWorkload, SkipScenario, Workload, check, run_scenario
 from harness.netlab import make_network
-from membership_changes import member, wait_voters
+from harness.membership import member, start_founders, wait_voters
 
 FOUNDERS = [1, 2, 3]
 
@@ -35,15 +35,7 @@ def body(ctx):
 
 def run(c):
     c.log(f"netlab mode: {c.network_mode}")
-    for i in FOUNDERS:
-        c.nodes[i].peer_ids = FOUNDERS
-    c.nodes[4].peer_ids = [2]
-    c.nodes[4].extra_args = ["--join"]
-    for i in FOUNDERS:
-        c.start(i, wait=False)
-    for i in FOUNDERS:
-        c.wait_ready(i)
-    c.wait_leader(ids=FOUNDERS)
+    start_founders(c, FOUNDERS, [4], joiner_peers=[2])
     wl = Workload(c, duration=16).start()
     sw = SetWorkload(c).start()
     c.start(4)
