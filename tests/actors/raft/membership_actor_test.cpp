@@ -61,6 +61,28 @@ TEST_F(MembershipActorTest, LearnerCatchesUpAndIsPromotedOnceCloseEnough) {
   EXPECT_TRUE(eventually([&] { return has(*c, 4, "k59", "v59"); }));
 }
 
+TEST_F(MembershipActorTest, LearnerAddedAfterThePurgeCatchesUpByInstallSnapshot) {
+  LocalClusterOptions options;
+  options.state_machine = StateMachineKind::rocksdb;
+  options.snapshot.enabled = true;
+  options.snapshot.policy.max_entries = 50;
+  options.snapshot.policy.max_log_bytes = 0;
+  options.snapshot.retention = 10;
+  options.promote_learner_lag = 5;
+  auto c = cluster(options);
+  write_keys(*c, 0, 200);
+  const NodeId leader = *c->wait_for_leader();
+  ASSERT_TRUE(eventually([&] { return c->status(leader).first_index > 100; }));
+  c->start_joining(4);
+  ASSERT_TRUE(c->member(add_learner(4)).ok);
+  // The entries it needs are gone from every log: only a snapshot brings it up to date.
+  ASSERT_TRUE(eventually([&] { return c->status(4).snapshot_index > 100; }));
+  ASSERT_TRUE(eventually([&] { return has(*c, 4, "k10", "v10") && has(*c, 4, "k199", "v199"); }));
+  ASSERT_TRUE(eventually([&] { return voters(*c, leader) == std::vector<NodeId>{1, 2, 3, 4}; }));
+  // The snapshot told node 4 the configuration below the log it received.
+  EXPECT_EQ(voters(*c, 4), (std::vector<NodeId>{1, 2, 3, 4}));
+}
+
 TEST_F(MembershipActorTest, PromoteAndRemoveByCommand) {
   auto c = cluster();
   write_keys(*c, 0, 20);
