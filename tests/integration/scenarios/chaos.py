@@ -6,7 +6,8 @@
 
 Faults (chosen at random, the seed makes the schedule reproducible): kill -9 of a node or
 of the leader followed by a restart, SIGTERM + restart, SIGSTOP of a node or of the leader
-followed by SIGCONT; with --partitions (nodes on a netlab network) also network partitions
+followed by SIGCONT, a leadership transfer (Raft thesis 3.10) to a random node, which may be
+down or paused (then the transfer gives up and the leader goes on); with --partitions (nodes on a netlab network) also network partitions
 cutting off a random minority, or a minority holding the leader, until healed. At most a
 minority is down, paused or cut off at any time, so the cluster can always make progress. The workload runs in rounds (raftor-bench with history; each round on
 its own keys, checked by raftor-lincheck) beside one set workload for the whole run. At the
@@ -19,7 +20,7 @@ import time
 import _common  # noqa: F401
 from harness import CheckFailed, HarnessError, SetWorkload, Workload, run_scenario
 
-KINDS = ["kill", "kill-leader", "term-restart", "pause", "pause-leader"]
+KINDS = ["kill", "kill-leader", "term-restart", "pause", "pause-leader", "transfer-leader"]
 NET_KINDS = ["partition", "partition-leader"]
 
 
@@ -34,6 +35,7 @@ def add_arguments(p):
 def body(ctx):
     args, rng = ctx.args, ctx.rng
     faults = collections.Counter()
+    transfers_done = 0  # leadership transfers that handed over (the others gave up)
     down = {}  # node -> ("killed" | "paused", when to bring it back)
     cut, heal_at = set(), None  # the minority a partition cut off, and when to heal
     kinds = KINDS + (NET_KINDS if args.partitions else [])
@@ -105,6 +107,14 @@ def body(ctx):
                         faults[kind] += 1
                         c.log(f"fault: partition {sorted(cut)} | {rest} ({kind})")
                         continue
+                    if kind == "transfer-leader":
+                        target = rng.choice([i for i in c.nodes])
+                        rc, _, err = c.ctl("transfer-leader", target, timeout_ms=3000)
+                        faults[kind] += 1
+                        transfers_done += rc == 0
+                        c.log(f"fault: transfer leadership to node {target}: "
+                              f"{'done' if rc == 0 else err.strip()}")
+                        continue
                     if kind.endswith("leader"):
                         target = c.current_leader(up)
                     if target is None:
@@ -163,6 +173,7 @@ def body(ctx):
                 ("set adds / acknowledged", f"{sres.get('adds', 0)} / {sres.get('acked', 0)}")]
         rows += [("network", c.network_mode)]
         rows += [(f"faults: {k}", faults[k]) for k in kinds]
+        rows += [("  transfers handed over", transfers_done)]
         rows += [("faults total", sum(faults.values())),
                  ("linearizability violations", violations),
                  ("linearizability unknown", undecided), ("lost writes", lost),
