@@ -51,6 +51,9 @@ class EndpointBroker : public caf::io::broker {
     std::string who;            // "127.0.0.1:53422", for logs
     std::uint32_t pending = 0;  // client requests awaiting the Raft actor
     std::size_t read_size = 4 * 1024;  // the receive policy's at_most
+    // CAF holds bytes of this connection it has not written yet: later responses queue
+    // behind them (in wr_buf) until it reports them all written (data_transferred_msg).
+    bool caf_writes = false;
   };
 
   void on_new_connection(caf::io::connection_handle hdl);
@@ -82,6 +85,7 @@ class EndpointBroker : public caf::io::broker {
   std::uint64_t next_serial_ = 0;
   pb::ClientRequest request_;     // reused for every request: no allocation per message
   pb::ClientResponse response_;   // reused for every response
+  std::vector<char> out_;         // reused: a response frame written straight to its socket
 };
 
 }  // namespace raftor::network
