@@ -95,7 +95,9 @@ Result<raft::Message> PeerCodec::decode(std::string_view bytes, std::string* fro
     return refused("protocol version " + std::to_string(h.protocol_version()) +
                    ", this node speaks " + std::to_string(kProtocolVersion));
   }
-  if (!any_sender && !peers.count(h.from())) return refused("from unknown node " + std::to_string(h.from()));
+  if (!any_sender && !peers.count(h.from())) {
+    return refused("from unknown node " + std::to_string(h.from()));
+  }
   if (h.to() != self) {
     return refused("addressed to node " + std::to_string(h.to()) + ", this is node " +
                    std::to_string(self));

@@ -260,7 +260,7 @@ caf::result<ClientReply> RaftActor::propose(std::string payload) {
   if (auto s = command::decode(std::string_view(payload), proposal_scratch_); !s) {
     return error_reply(s.error().code, "proposal refused: " + s.error().message);
   }
-  if (core_->status().role != raft::Role::leader) return not_leader_reply();
+  if (core_->role() != raft::Role::leader) return not_leader_reply();
   batch_.push_back(std::move(payload));
   batch_promises_.push_back(make_response_promise<ClientReply>());
   schedule_ready();
@@ -294,7 +294,7 @@ caf::result<ClientReply> RaftActor::read(std::vector<std::string> keys,
     case ReadConsistency::lease:
       // Within the lease no other leader can exist (thesis §6.4.1); the read must still
       // see everything committed so far.
-      pending.read_index = core_->status().commit;
+      pending.read_index = core_->commit();
       serve_when_applied(std::move(pending));
       break;
     case ReadConsistency::linearizable:
@@ -308,8 +308,8 @@ caf::result<ClientReply> RaftActor::read(std::vector<std::string> keys,
 void RaftActor::process_ready() {
   // Thesis §3.10: proposals wait while leadership is being handed over; once the transfer
   // ends they are proposed here, or answered not_leader (with the new leader) if it worked.
-  if (!batch_.empty() && core_->status().transferring_to == 0) {
-    const std::uint64_t term = core_->status().term;
+  if (!batch_.empty() && core_->transferring_to() == 0) {
+    const std::uint64_t term = core_->term();
     auto first = core_->propose(std::move(batch_));
     if (first.ok()) {
       for (std::size_t i = 0; i < batch_promises_.size(); ++i) {
@@ -353,22 +353,22 @@ void RaftActor::process_ready() {
       unconfirmed_reads_.erase(it);
     }
   }
-  const raft::CoreStatus status = core_->status();
-  const bool leader = status.role == raft::Role::leader;
+  const bool leader = core_->role() == raft::Role::leader;
+  const NodeId leader_id = core_->leader();
   if (was_leader_ && !leader && sender_) send(sender_, cancel_atom::value);
   if (leader && !was_leader_) {
-    spdlog::info("node {}: leader of term {} (log up to {})", config_.raft.id, status.term,
-                 status.last_log.index);
-  } else if (!leader && status.leader != 0 && status.leader != known_leader_) {
-    spdlog::info("node {}: follows node {} in term {}", config_.raft.id, status.leader,
-                 status.term);
+    spdlog::info("node {}: leader of term {} (log up to {})", config_.raft.id, core_->term(),
+                 log_->last_index());
+  } else if (!leader && leader_id != 0 && leader_id != known_leader_) {
+    spdlog::info("node {}: follows node {} in term {}", config_.raft.id, leader_id,
+                 core_->term());
   }
-  known_leader_ = leader ? config_.raft.id : status.leader;
+  known_leader_ = leader ? config_.raft.id : leader_id;
   was_leader_ = leader;
-  if (membership_changed || members_committed_ == status.config_pending) {
-    announce_membership(status);
+  if (membership_changed || members_committed_ == core_->config_pending()) {
+    announce_membership(core_->status());
   }
-  settle_transfers(status);
+  if (!transfer_promises_.empty()) settle_transfers(core_->status());
 }
 
 void RaftActor::announce_membership(const raft::CoreStatus& status) {
@@ -383,7 +383,8 @@ void RaftActor::announce_membership(const raft::CoreStatus& status) {
 caf::result<ClientReply> RaftActor::change_membership(const MembershipChange& change) {
   const raft::CoreStatus status = core_->status();
   if (status.role != raft::Role::leader) return not_leader_reply();
-  if (static_cast<std::uint8_t>(change.type) > static_cast<std::uint8_t>(MembershipChangeType::remove)) {
+  if (static_cast<std::uint8_t>(change.type) >
+      static_cast<std::uint8_t>(MembershipChangeType::remove)) {
     return error_reply(ErrorCode::invalid_argument, "unknown membership change");
   }
   if (!change.address.empty()) {
@@ -440,7 +441,7 @@ caf::result<ClientReply> RaftActor::transfer_leadership(NodeId target) {
     return error_reply(s.error().code, s.error().message);
   }
   spdlog::info("node {}: handing leadership to node {}", config_.raft.id,
-               core_->status().transferring_to);
+               core_->transferring_to());
   transfer_promises_.push_back(make_response_promise<ClientReply>());
   schedule_ready();
   return transfer_promises_.back();
@@ -476,7 +477,7 @@ void RaftActor::settle_transfers(const raft::CoreStatus& status) {
 }
 
 void RaftActor::send_snapshot(NodeId to) {
-  const std::uint64_t term = core_->status().term;
+  const std::uint64_t term = core_->term();
   const auto latest = store_ ? store_->latest() : std::nullopt;
   if (latest && latest->last_included.index >= log_->last_purged().index) {
     send(sender_, send_snap_atom::value, to, term, *latest);
@@ -584,7 +585,7 @@ void RaftActor::applied(AppliedEntries entries) {
         reply = error_reply(ErrorCode::not_leader,
                             "entry " + std::to_string(result.index) +
                                 " was replaced by another leader's: not applied, safe to retry");
-        reply.leader = core_->status().leader;
+        reply.leader = core_->leader();
       }
       it->second.promise.deliver(std::move(reply));
     }
@@ -674,7 +675,7 @@ NodeStatus RaftActor::node_status() const {
 }
 
 ClientReply RaftActor::not_leader_reply() const {
-  const NodeId leader = core_->status().leader;
+  const NodeId leader = core_->leader();
   auto reply = error_reply(ErrorCode::not_leader,
                            leader == 0 ? "no leader known" : "leader=" + std::to_string(leader));
   reply.leader = leader;

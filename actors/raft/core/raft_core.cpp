@@ -67,6 +67,12 @@ void RaftCore::on_snapshot_installed(const SnapshotMetadata& snapshot) {
 void RaftCore::report_snapshot(NodeId follower, bool ok) { impl_->report_snapshot(follower, ok); }
 Ready RaftCore::take_ready() { return impl_->take_ready(); }
 CoreStatus RaftCore::status() const { return impl_->status(); }
+Role RaftCore::role() const { return impl_->role; }
+std::uint64_t RaftCore::term() const { return impl_->term; }
+NodeId RaftCore::leader() const { return impl_->leader; }
+std::uint64_t RaftCore::commit() const { return impl_->commit; }
+NodeId RaftCore::transferring_to() const { return impl_->transfer_target; }
+bool RaftCore::config_pending() const { return impl_->configs.current_index() > impl_->commit; }
 
 // --- Impl: construction and restart recovery --------------------------------------------
 
@@ -81,7 +87,9 @@ std::uint64_t splitmix64(std::uint64_t& state) {
 
 RaftCore::Impl::Impl(RaftConfig config, RaftLog& raft_log, std::uint64_t applied_index,
                      const std::optional<SnapshotMetadata>& snapshot)
-    : cfg(std::move(config)), log(raft_log), configs(Membership{cfg.voters, cfg.learners, cfg.addresses}, 0) {
+    : cfg(std::move(config)),
+      log(raft_log),
+      configs(Membership{cfg.voters, cfg.learners, cfg.addresses}, 0) {
   // The driver validates the config first (RaftConfig::validate()). Should it not, zero
   // settings become 1 so the core stays well-defined rather than dividing by zero.
   assert(cfg.validate().ok());

@@ -149,7 +149,14 @@ class RaftCore {
   void report_snapshot(NodeId follower, bool ok);
 
   Ready take_ready();
-  CoreStatus status() const;
+  CoreStatus status() const;  // copies the membership: off the per-request paths
+  // What the driver consults per request and per ready cycle, without a copy.
+  Role role() const;
+  std::uint64_t term() const;
+  NodeId leader() const;
+  std::uint64_t commit() const;
+  NodeId transferring_to() const;
+  bool config_pending() const;
 
  private:
   struct Impl;
