@@ -11,6 +11,7 @@
 #include "raftor/storage/command.hpp"
 #include "raftor/storage/memory_state_machine.hpp"
 #include "raftor/tests/support/eventually.hpp"
+#include "raftor/tests/support/test_sockets.hpp"
 
 namespace raftor {
 namespace {
@@ -20,11 +21,9 @@ using testing::eventually;
 using namespace std::chrono_literals;
 namespace stdfs = std::filesystem;
 
-std::uint16_t free_port() {
-  // Ports from a range unlikely to clash with the other tests (which mostly use port 0).
-  static std::uint16_t next = static_cast<std::uint16_t>(21000 + (::getpid() % 2000) * 8);
-  return next++;
-}
+// A port the kernel just found free. A fixed range per process (as this was) reaches into
+// the ephemeral range, where other tests' outgoing connections took ports at random.
+std::uint16_t free_port() { return testing::unused_port(); }
 
 class NodeBuilderTest : public ::testing::Test {
  protected:
@@ -131,8 +130,9 @@ TEST_F(NodeBuilderTest, GrowsFromOneNodeToThreeOverTheNetwork) {
   auto solo = config(1);
   solo.peers = {peers_[0]};
   std::vector<std::unique_ptr<Node>> nodes(3);
-  nodes[0] = std::move(NodeBuilder(solo).state_machine(*make_builtin_state_machine(solo)).start())
-                 .value();
+  auto founder = NodeBuilder(solo).state_machine(*make_builtin_state_machine(solo)).start();
+  ASSERT_TRUE(founder.ok()) << founder.error().to_string();
+  nodes[0] = std::move(founder).value();
   ASSERT_TRUE(eventually([&] { return leader_of(nodes) == 1; }));
   std::vector<client::Endpoint> endpoints;
   for (const auto& p : peers_) endpoints.push_back({p.id, p.address.host, p.address.port});
