@@ -11,6 +11,18 @@
 
 namespace raftor::testing {
 
+LocalClusterOptions snapshot_options(std::uint64_t every_entries, std::uint64_t retention,
+                                     StateMachineKind kind) {
+  LocalClusterOptions options;
+  options.state_machine = kind;
+  options.snapshot.enabled = true;
+  options.snapshot.policy.max_entries = every_entries;
+  options.snapshot.policy.max_log_bytes = 0;
+  options.snapshot.policy.max_interval = std::chrono::milliseconds(0);
+  options.snapshot.retention = retention;
+  return options;
+}
+
 caf::actor_system_config& test_system_config() {
   static caf::actor_system_config config = [] {
     caf::actor_system_config c;

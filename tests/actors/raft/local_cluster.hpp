@@ -40,6 +40,11 @@ struct LocalClusterOptions {
   }();
 };
 
+// Snapshots on, with a policy that only the test's own settings trigger: every
+// `every_entries` applied entries, keeping `retention` entries of log below each.
+LocalClusterOptions snapshot_options(std::uint64_t every_entries, std::uint64_t retention,
+                                     StateMachineKind kind = StateMachineKind::rocksdb);
+
 // An actor system configuration with raftor's message types registered, for the systems
 // that in-process clusters run in.
 caf::actor_system_config& test_system_config();

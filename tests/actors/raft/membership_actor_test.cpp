@@ -62,12 +62,7 @@ TEST_F(MembershipActorTest, LearnerCatchesUpAndIsPromotedOnceCloseEnough) {
 }
 
 TEST_F(MembershipActorTest, LearnerAddedAfterThePurgeCatchesUpByInstallSnapshot) {
-  LocalClusterOptions options;
-  options.state_machine = StateMachineKind::rocksdb;
-  options.snapshot.enabled = true;
-  options.snapshot.policy.max_entries = 50;
-  options.snapshot.policy.max_log_bytes = 0;
-  options.snapshot.retention = 10;
+  auto options = snapshot_options(/*every_entries=*/50, /*retention=*/10);
   options.promote_learner_lag = 5;
   auto c = cluster(options);
   write_keys(*c, 0, 200);
@@ -208,13 +203,7 @@ TEST_F(MembershipActorTest, WritesDuringAFailedTransferWaitAndThenCommit) {
 }
 
 TEST_F(MembershipActorTest, ConfigurationSurvivesRestartAfterThePurge) {
-  LocalClusterOptions options;
-  options.state_machine = StateMachineKind::rocksdb;
-  options.snapshot.enabled = true;
-  options.snapshot.policy.max_entries = 50;
-  options.snapshot.policy.max_log_bytes = 0;
-  options.snapshot.retention = 10;
-  auto c = cluster(options);
+  auto c = cluster(snapshot_options(/*every_entries=*/50, /*retention=*/10));
   c->start_joining(4);
   ASSERT_TRUE(c->member(add_learner(4)).ok);
   ASSERT_TRUE(c->member(promote(4)).ok);

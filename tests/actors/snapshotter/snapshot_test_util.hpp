@@ -20,19 +20,6 @@ namespace raftor::testing {
 
 using namespace std::chrono_literals;
 
-// Snapshots on, with a policy that only the test's own settings trigger.
-inline LocalClusterOptions snapshot_options(std::uint64_t every_entries, std::uint64_t retention,
-                                            StateMachineKind kind = StateMachineKind::rocksdb) {
-  LocalClusterOptions options;
-  options.state_machine = kind;
-  options.snapshot.enabled = true;
-  options.snapshot.policy.max_entries = every_entries;
-  options.snapshot.policy.max_log_bytes = 0;
-  options.snapshot.policy.max_interval = 0ms;
-  options.snapshot.retention = retention;
-  return options;
-}
-
 class SnapshotClusterTest : public ::testing::Test {
  protected:
   caf::actor_system system_{test_system_config()};
