@@ -2,7 +2,7 @@
 
 #include <caf/io/all.hpp>
 
-#include <algorithm>
+#include "raftor/actors/raft/core/config_history.hpp"
 
 namespace raftor::network {
 
@@ -65,10 +65,9 @@ void NetworkTransport::update_members(const Membership& members, bool committed)
   std::set<NodeId> senders = configured_;
   senders.insert(members.voters.begin(), members.voters.end());
   senders.insert(members.learners.begin(), members.learners.end());
-  const bool voter =
-      std::find(members.voters.begin(), members.voters.end(), self_) != members.voters.end();
   caf::anon_send(endpoint_, members_atom::value,
-                 std::vector<NodeId>(senders.begin(), senders.end()), !voter);
+                 std::vector<NodeId>(senders.begin(), senders.end()),
+                 !raft::is_voter(members, self_));
 }
 
 bool NetworkTransport::connected(NodeId peer) const { return counters_->connected(peer); }

@@ -6,6 +6,7 @@
 
 #include "raftor/actors/network/frame.hpp"
 #include "raftor/actors/network/host_port.hpp"
+#include "raftor/actors/raft/core/config_history.hpp"
 
 namespace raftor::network {
 
@@ -56,11 +57,6 @@ void PeerConnector::forward(NodeId to, const std::string& bytes) {
 }
 
 void PeerConnector::update_members(const Membership& members, bool committed) {
-  auto is_member = [&](NodeId id) {
-    return std::find(members.voters.begin(), members.voters.end(), id) != members.voters.end() ||
-           std::find(members.learners.begin(), members.learners.end(), id) !=
-               members.learners.end();
-  };
   auto link_to = [&](NodeId id) {
     if (id == config_.self) return;
     // This node's own configuration says how it reaches a peer (a route of its own, a
@@ -93,15 +89,13 @@ void PeerConnector::update_members(const Membership& members, bool committed) {
     }
     spdlog::info("node {}: new member {} at {}:{}", config_.self, id, address->host,
                  address->port);
-    links_[id].address = *address;
-    counters_->set_connected(id, false);
-    connect(id);
+    add_link(*address);
   };
   for (NodeId id : members.voters) link_to(id);
   for (NodeId id : members.learners) link_to(id);
   if (!committed) return;
   for (auto it = links_.begin(); it != links_.end();) {
-    if (is_member(it->first)) {
+    if (raft::is_voter(members, it->first) || raft::is_learner(members, it->first)) {
       ++it;
       continue;
     }
@@ -121,9 +115,13 @@ void PeerConnector::learn_address(NodeId peer, const std::string& text) {
     return;
   }
   spdlog::info("node {}: node {} is reached at {} (as it announced)", config_.self, peer, text);
-  links_[peer].address = PeerAddress{peer, address->host, address->port};
-  counters_->set_connected(peer, false);
-  connect(peer);
+  add_link({peer, address->host, address->port});
+}
+
+void PeerConnector::add_link(const PeerAddress& address) {
+  links_[address.id].address = address;
+  counters_->set_connected(address.id, false);
+  connect(address.id);
 }
 
 void PeerConnector::connect(NodeId peer) {

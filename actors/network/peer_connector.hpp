@@ -103,6 +103,7 @@ class PeerConnector : public caf::io::broker {
   // A node this one accepts messages from without knowing it (see PeerCodec::any_sender)
   // announced its address: link to it, so that the answers reach it.
   void learn_address(NodeId peer, const std::string& address);
+  void add_link(const PeerAddress& address);  // a new link, dialled at once
   void connect(NodeId peer);
   void on_connect_outcome(NodeId peer, ConnectOutcome& outcome);
   void on_closed(caf::io::connection_handle hdl);
