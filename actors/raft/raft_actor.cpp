@@ -98,6 +98,10 @@ RaftActor::behavior_type RaftActor::make_behavior() {
       [this](peer_atom, raft::Message& message) { route_peer_message(message); },
       [this](applied_atom, AppliedEntries& entries) { applied(std::move(entries)); },
       [this](tick_atom) {
+        if (++ticks_since_progress_ >= kProgressTicks) {
+          ticks_since_progress_ = 0;
+          report_progress(true);
+        }
         core_->tick();
         schedule_ready();
         delayed_send(this, config_.tick_interval, tick_atom::value);
@@ -543,11 +547,27 @@ void RaftActor::snapshot_installed(const SnapshotMetadata& metadata) {
     it->second.promise.deliver(std::move(reply));
     it = pending_writes_.erase(it);
   }
-  if (snapshotter_) {
-    send(snapshotter_, progress_atom::value, ApplyProgress{applied_, dispatched_bytes_});
-  }
+  report_progress(true);
   serve_waiting_reads();
   schedule_ready();
+}
+
+void RaftActor::report_progress(bool now) {
+  if (!snapshotter_ || applied_ == reported_.applied) return;
+  // The snapshotter runs on a thread of its own: a report per applied chunk would wake it
+  // hundreds of times a second under load, for a policy that fires every thousands of
+  // entries. A report goes once a 64th of a trigger's threshold was applied; the rest
+  // waits for the clock (every kProgressTicks ticks), so a trigger fires at most that late.
+  const auto& policy = config_.snapshot.policy;
+  const bool entries_step =
+      policy.max_entries != 0 &&
+      applied_ - reported_.applied >= std::max<std::uint64_t>(1, policy.max_entries / 64);
+  const bool bytes_step =
+      policy.max_log_bytes != 0 &&
+      dispatched_bytes_ - reported_.log_bytes >= std::max<std::uint64_t>(1, policy.max_log_bytes / 64);
+  if (!now && !entries_step && !bytes_step) return;
+  reported_ = ApplyProgress{applied_, dispatched_bytes_};
+  send(snapshotter_, progress_atom::value, reported_);
 }
 
 void RaftActor::dispatch_apply(std::uint64_t from, std::uint64_t to) {
@@ -566,9 +586,7 @@ void RaftActor::applied(AppliedEntries entries) {
   }
   applied_ = entries.last_applied.index;
   core_->on_applied(applied_);
-  if (snapshotter_) {
-    send(snapshotter_, progress_atom::value, ApplyProgress{applied_, dispatched_bytes_});
-  }
+  report_progress(false);
   for (std::size_t i = 0; i < entries.results.size(); ++i) {
     const ApplyResult& result = entries.results[i];
     const std::uint64_t applied_term = entries.terms.at(i);

@@ -93,6 +93,9 @@ class RaftActor : public raft_actor::base {
   void schedule_ready();
   void process_ready();  // the core's output: send, sync, apply, reads
   void dispatch_apply(std::uint64_t from, std::uint64_t to);
+  // Tells the snapshotter how far the state machine got: at once when `now`, else only
+  // once enough was applied to matter to its policy.
+  void report_progress(bool now);
   void serve_when_applied(PendingRead read);
   void serve(PendingRead read);
   void serve_waiting_reads();
@@ -114,6 +117,9 @@ class RaftActor : public raft_actor::base {
   NodeId known_leader_ = 0;  // for logging leadership changes once
   std::uint64_t snapshot_index_ = 0;  // newest durable snapshot (status)
   std::uint64_t dispatched_bytes_ = 0;  // payload bytes handed to the handler (policy)
+  ApplyProgress reported_;               // the snapshotter's latest report
+  static constexpr unsigned kProgressTicks = 10;  // a report of the rest at most this often
+  unsigned ticks_since_progress_ = 0;
   std::optional<Error> startup_error_;   // reported (and the node stopped) once spawned
 
   std::uint64_t applied_ = 0;

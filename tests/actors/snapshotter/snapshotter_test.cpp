@@ -75,6 +75,19 @@ TEST_F(SnapshotterTest, TimeTriggerFiresOnceWritesStop) {
   EXPECT_EQ(c->status(leader).snapshot_index, first) << "nothing applied: no new snapshot";
 }
 
+TEST_F(SnapshotterTest, EntriesTriggerFiresWhenWritesStopJustPastIt) {
+  // The Raft actor reports progress to the snapshotter in steps of a 64th of the threshold
+  // (here 10 entries) and the rest on its clock: writes that stop just past the threshold,
+  // between two steps, must still trigger the snapshot.
+  auto c = cluster(snapshot_options(/*every_entries=*/640, /*retention=*/100'000));
+  const NodeId leader = *c->wait_for_leader();
+  const auto start = c->status(leader).applied;  // the leader's no-op(s)
+  write_range(*c, 0, static_cast<int>(640 - start + 5));
+  ASSERT_TRUE(eventually([&] { return c->status(leader).snapshot_index >= 640; }))
+      << "snapshot index " << c->status(leader).snapshot_index;
+  EXPECT_LE(c->status(leader).snapshot_index, c->status(leader).applied);
+}
+
 TEST_F(SnapshotterTest, OnDemandSnapshot) {
   auto c = cluster(snapshot_options(/*every_entries=*/0, /*retention=*/1000));
   write_range(*c, 0, 50);
