@@ -6,7 +6,7 @@ JOBS       ?= $(shell nproc)
 CMAKE_ARGS ?=
 CTEST       = ctest --test-dir $(BUILD) --output-on-failure --timeout 600 -j $(JOBS)
 
-.PHONY: all setup configure build test integration chaos run example example-expansion perf soak bench bench-storage bench-raft bench-dedup asan tsan install clean
+.PHONY: all setup configure build test integration chaos run example example-expansion perf soak bench bench-nodes bench-storage bench-raft bench-dedup asan tsan install clean
 
 all: build
 
@@ -62,6 +62,13 @@ bench: build
 	@scripts/setup-bench.sh
 	@python3 scripts/bench/bench.py --build $(BUILD) --duration $(or $(DURATION),6) \
 	  --repeats $(or $(REPEATS),3) $(if $(WORKLOADS),--workloads $(WORKLOADS))
+
+# raftor alone: CPU per operation of each node (perf stat), for A/B comparisons of builds.
+# make bench-nodes [OP=put] [RUNS=3] [EVENTS=context-switches,...] [BUILD=build]
+bench-nodes: build
+	@bash -c 'source scripts/lib/apt_install.sh && apt_install_missing bench-nodes linux-perf'
+	@python3 scripts/bench/node_cpu.py --build $(BUILD) --op $(or $(OP),put) --runs $(or $(RUNS),3) \
+	  $(if $(EVENTS),--events $(EVENTS))
 
 # Google Benchmark targets for the storage layer.
 bench-storage: build
