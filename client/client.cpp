@@ -7,6 +7,7 @@
 #include "raftor/actors/interfaces.hpp"
 #include "raftor/actors/scheduler_tuning.hpp"
 #include "raftor/actors/network/client_codec.hpp"
+#include "raftor/actors/network/host_port.hpp"
 #include "raftor/client/attempt_log.hpp"
 
 namespace raftor::client {
@@ -204,6 +205,7 @@ Result<ClientReply> Client::route(std::string_view what, bool needs_leader, bool
       outcome_unknown |= is_write && code == ErrorCode::timeout;
       log.record(target, who, outcome(*reply));
       if (code == ErrorCode::not_leader) hint = reply->leader;
+      if (hint != 0 && pool_.find(hint) == nullptr) learn_endpoint(target, hint, until);
     }
 
     if (target == leader_) leader_ = 0;
@@ -222,6 +224,21 @@ Result<ClientReply> Client::route(std::string_view what, bool needs_leader, bool
                         std::to_string(log.attempts()) + " attempt(s); " + log.summary();
   if (outcome_unknown) message += " (a request went unanswered: the write may have been applied)";
   return make_error(ErrorCode::timeout, std::move(message));
+}
+
+void Client::learn_endpoint(NodeId from, NodeId node, Clock::time_point until) {
+  const milliseconds timeout = attempt_timeout(until);
+  NodeConnection* connection = pool_.get(from);
+  if (connection == nullptr || timeout.count() <= 0) return;
+  request_.Clear();
+  request_.mutable_status();
+  if (!connection->call(request_, response_, timeout) || !response_.has_status()) return;
+  const NodeStatus status = network::from_proto(response_.status());
+  const auto entry = status.membership.addresses.find(node);
+  if (entry == status.membership.addresses.end()) return;
+  auto address = network::parse_host_port(entry->second);
+  if (!address) return;  // the next attempt goes to another known node instead
+  pool_.add({node, address->host, address->port});
 }
 
 NodeId Client::next_after(NodeId node) const {

@@ -7,7 +7,9 @@
 // no actor system is needed; the constructor that takes one is kept for existing callers.
 //
 // Writes go to the leader: the client starts with the leader it cached (else the first
-// endpoint), follows the `leader` hint of a not_leader reply, else tries the next node; an
+// endpoint), follows the `leader` hint of a not_leader reply (a leader that is not among the
+// endpoints, because it joined later, is looked up in the configuration of the node that
+// named it, which carries every member's address), else tries the next node; an
 // unreachable node, a timeout or a node that cannot serve moves on to another one; after
 // every node failed in a row it backs off. At the deadline it gives up with an error that
 // names each node tried and what it answered. Nothing throws.
@@ -111,6 +113,10 @@ class Client {
                             const Attempt& attempt);
   // Sends request_ and answers with the node's KvReply (a failure becomes a !ok reply).
   Result<ClientReply> kv_call(NodeConnection& connection, std::chrono::milliseconds timeout);
+  // A node named as leader that is not among the endpoints (it joined the cluster after
+  // this client was configured): asks `from` for its configuration, whose entries carry
+  // every member's address (thesis §4.1), and adds that node as an endpoint.
+  void learn_endpoint(NodeId from, NodeId node, Clock::time_point until);
   NodeId next_after(NodeId node) const;
   std::chrono::milliseconds attempt_timeout(Clock::time_point until) const;
 

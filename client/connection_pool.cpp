@@ -12,6 +12,12 @@ const Endpoint* ConnectionPool::find(NodeId id) const {
   return it == endpoints_.end() ? nullptr : &*it;
 }
 
+bool ConnectionPool::add(Endpoint endpoint) {
+  if (find(endpoint.id) != nullptr) return false;
+  endpoints_.push_back(std::move(endpoint));
+  return true;
+}
+
 NodeConnection* ConnectionPool::get(NodeId id) {
   if (auto it = connections_.find(id); it != connections_.end()) return &it->second;
   const Endpoint* endpoint = find(id);

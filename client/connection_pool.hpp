@@ -1,5 +1,6 @@
 // The client's connections to the nodes' endpoints, one per node: connected on first use
-// and kept; a connection that failed reconnects on its next use.
+// and kept; a connection that failed reconnects on its next use. The endpoints are the
+// ones given, plus nodes learned from the cluster's configuration.
 #pragma once
 
 #include <map>
@@ -18,6 +19,8 @@ class ConnectionPool {
   NodeConnection* get(NodeId id);
 
   const Endpoint* find(NodeId id) const;
+  // Adds a node learned later (Client::learn_endpoint); false when the id is known already.
+  bool add(Endpoint endpoint);
   const std::vector<Endpoint>& endpoints() const { return endpoints_; }
 
  private:

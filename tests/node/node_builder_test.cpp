@@ -157,6 +157,17 @@ TEST_F(NodeBuilderTest, GrowsFromOneNodeToThreeOverTheNetwork) {
   }
   EXPECT_EQ(nodes[0]->status().membership.voters, (std::vector<NodeId>{1, 2, 3}));
 
+  // A client that was given only the founder's endpoint follows leadership to a node that
+  // joined later: the founder names the leader, and its configuration that node's address.
+  auto moved = client.transfer_leader(3);
+  ASSERT_TRUE(moved.ok()) << moved.error().to_string();
+  client::Client founder_only({endpoints[0]});
+  auto learned = founder_only.put("learned", "3");
+  ASSERT_TRUE(learned.ok()) << learned.error().to_string();
+  EXPECT_EQ(founder_only.cached_leader(), 3u);
+  ASSERT_EQ(founder_only.endpoints().size(), 2u);
+  EXPECT_EQ(founder_only.endpoints()[1], endpoints[2]);
+
   // The founder goes: the two that joined elect a leader between them and keep writing.
   nodes[0]->stop();
   nodes[0].reset();
