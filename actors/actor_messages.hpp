@@ -38,6 +38,8 @@ using replay_atom = caf::atom_constant<caf::atom("replay")>;
 using member_atom = caf::atom_constant<caf::atom("member")>;
 using transfer_atom = caf::atom_constant<caf::atom("transfer")>;
 using membership_atom = caf::atom_constant<caf::atom("membership")>;
+// Snapshotter -> handler: the exactly-once table as of a snapshot's index, serialized.
+using sessions_atom = caf::atom_constant<caf::atom("sessions")>;
 
 enum class ReadConsistency : std::uint8_t {
   linearizable = 0,  // ReadIndex: confirmed by a quorum, then served once applied (thesis §6.4)
@@ -160,6 +162,11 @@ struct AppliedRequest {
 };
 
 struct AppliedRequests {
+  // At restart, in the first message only: the exactly-once table of the snapshot the
+  // state machine's state grew from (SnapshotMetadata::client_sessions), as of
+  // sessions_index (0: none); `requests` then follow it.
+  std::string sessions;
+  std::uint64_t sessions_index = 0;
   std::vector<AppliedRequest> requests;
 };
 
@@ -170,7 +177,8 @@ typename Inspector::result_type inspect(Inspector& f, AppliedRequest& x) {
 
 template <class Inspector>
 typename Inspector::result_type inspect(Inspector& f, AppliedRequests& x) {
-  return f(caf::meta::type_name("raftor.AppliedRequests"), x.requests);
+  return f(caf::meta::type_name("raftor.AppliedRequests"), x.sessions, x.sessions_index,
+           x.requests);
 }
 
 // --- snapshots ----------------------------------------------------------------------------
@@ -203,7 +211,7 @@ typename Inspector::result_type inspect(Inspector& f, Membership& x) {
 template <class Inspector>
 typename Inspector::result_type inspect(Inspector& f, SnapshotMetadata& x) {
   return f(caf::meta::type_name("raftor.SnapshotMetadata"), x.last_included, x.membership,
-           x.checksum, x.size);
+           x.checksum, x.size, x.client_sessions);
 }
 
 template <class Inspector>

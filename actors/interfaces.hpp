@@ -72,6 +72,9 @@ using state_machine_handler_actor = caf::typed_actor<
     caf::reacts_to<replay_atom, AppliedRequests>,
     // Reads served from the applied state.
     caf::replies_to<read_atom, std::vector<std::string>>::with<ClientReply>,
+    // From the snapshotter: the exactly-once table as of a snapshot's index, serialized
+    // for its metadata (empty when no client is known or the table cannot go back there).
+    caf::replies_to<sessions_atom, std::uint64_t>::with<std::string>,
     // Internal: an asynchronous apply_chunk completed.
     caf::reacts_to<chunk_done_atom, AppliedEntries>,
     // From the Raft actor: replace the state with this stored snapshot file (after the

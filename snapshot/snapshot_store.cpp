@@ -264,6 +264,12 @@ std::optional<SnapshotMetadata> SnapshotStore::latest() const {
   return snapshots_.rbegin()->second;
 }
 
+std::optional<LogId> SnapshotStore::latest_id() const {
+  std::lock_guard lock(mutex_);
+  if (snapshots_.empty()) return std::nullopt;
+  return snapshots_.rbegin()->second.last_included;
+}
+
 std::vector<SnapshotMetadata> SnapshotStore::list() const {
   std::lock_guard lock(mutex_);
   std::vector<SnapshotMetadata> out;

@@ -65,6 +65,9 @@ class SnapshotStore {
   void discard(const std::filesystem::path& temp);
 
   std::optional<SnapshotMetadata> latest() const;
+  // The newest snapshot's last entry, without copying its metadata (which carries the
+  // client table, up to megabytes): for checks made often.
+  std::optional<LogId> latest_id() const;
   std::vector<SnapshotMetadata> list() const;  // oldest first
   // Where the snapshot ending at `id` lives (whether or not it exists).
   std::filesystem::path data_path(const LogId& id) const;

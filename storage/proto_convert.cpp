@@ -49,12 +49,13 @@ pb::SnapshotMetadata to_proto(const SnapshotMetadata& metadata) {
   *out.mutable_membership() = to_proto(metadata.membership);
   out.set_checksum(metadata.checksum);
   out.set_size(metadata.size);
+  out.set_client_sessions(metadata.client_sessions);
   return out;
 }
 
 SnapshotMetadata from_proto(const pb::SnapshotMetadata& metadata) {
   return {from_proto(metadata.last_included()), from_proto(metadata.membership()),
-          metadata.checksum(), metadata.size()};
+          metadata.checksum(), metadata.size(), metadata.client_sessions()};
 }
 
 pb::HardState to_proto(const HardState& state) {

@@ -89,6 +89,8 @@ class StateMachine {
   // --- snapshot metadata -------------------------------------------------------------------
   virtual void update_last_snapshot_metadata(const SnapshotMetadata& metadata) = 0;  // memory
   virtual std::optional<SnapshotMetadata> snapshot_metadata() const = 0;
+  // All of it, client_sessions included (the exactly-once table the snapshot carries;
+  // serialize() in proto_convert.hpp writes every field).
   virtual Status persist_last_snapshot_metadata(const SnapshotMetadata& metadata) = 0;
 
   // --- snapshots -----------------------------------------------------------------------------

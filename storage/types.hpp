@@ -63,6 +63,11 @@ struct SnapshotMetadata {
   Membership membership;
   Checksum checksum;
   std::uint64_t size = 0;
+  // The exactly-once table of client requests (Raft thesis §6.3) as of last_included,
+  // serialized by the state-machine handler (ClientSessions::encode); empty when unknown.
+  // It travels and is stored with the metadata, so a node that installs the snapshot, or
+  // restarts from it, recognises retries of requests the snapshot covers.
+  std::string client_sessions;
 
   friend bool operator==(const SnapshotMetadata&, const SnapshotMetadata&) = default;
 };

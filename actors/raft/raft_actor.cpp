@@ -79,6 +79,7 @@ RaftActor::behavior_type RaftActor::make_behavior() {
   if (startup_error_) {
     fail(*startup_error_);
   } else {
+    config_.handler.snapshots = store_ != nullptr;
     handler_ = spawn<StateMachineHandler, caf::detached + caf::linked>(
         sm_, caf::actor_cast<raft_actor>(this), config_.handler);
     replay_applied_requests();  // before any entry is dispatched to the handler
@@ -190,10 +191,27 @@ void RaftActor::restore_from_snapshot() {
 void RaftActor::replay_applied_requests() {
   // The entries up to the state machine's last_applied are not applied again, but the
   // handler's deduplication table (memory only) must know their requests, or a retry of
-  // one would be applied here and skipped on the other nodes. Only ids travel, not
-  // payloads: the retained log may be large. Entries already purged are out of reach.
+  // one would be applied here and skipped on the other nodes. It starts from the table of
+  // the newest snapshot the state covers (thesis §6.3: the table is part of the state),
+  // then the log's requests after that snapshot follow. Only ids travel, not payloads:
+  // the retained log may be large.
   std::uint64_t from = log_->first_index();
   const std::uint64_t to = std::min(applied_, log_->last_index());
+  AppliedRequests first;
+  std::optional<SnapshotMetadata> base = sm_->snapshot_metadata();
+  if (auto latest = store_ ? store_->latest() : std::nullopt;
+      latest && latest->last_included.index <= applied_ &&
+      (!base || latest->last_included.index > base->last_included.index)) {
+    base = std::move(latest);
+  }
+  // An empty table (no client known, or a snapshot written without one): the log's own
+  // requests are all there is.
+  if (base && base->last_included.index <= applied_ && !base->client_sessions.empty()) {
+    first.sessions = std::move(base->client_sessions);
+    first.sessions_index = base->last_included.index;
+    from = std::max(from, first.sessions_index + 1);
+    send(handler_, replay_atom::value, std::move(first));
+  }
   std::size_t replayed = 0;
   while (from <= to) {
     auto entries = log_->entries(from, to + 1, config_.max_apply_bytes);
@@ -223,7 +241,8 @@ void RaftActor::spawn_snapshotter() {
   SnapshotterConfig sc;
   sc.id = config_.raft.id;
   sc.policy = config_.snapshot.policy;
-  snapshotter_ = spawn<Snapshotter, caf::detached + caf::linked>(sm_, store_, self, purger_, sc);
+  snapshotter_ = spawn<Snapshotter, caf::detached + caf::linked>(sm_, store_, self, handler_,
+                                                                 purger_, sc);
   sender_ = spawn<SnapshotSender, caf::detached + caf::linked>(
       config_.raft.id, store_, transport_, self, config_.snapshot.transfer);
   receiver_ = spawn<SnapshotReceiver, caf::detached + caf::linked>(config_.raft.id, store_,

@@ -17,14 +17,16 @@ SnapshotReply error_reply(const Error& error) {
 
 Snapshotter::Snapshotter(caf::actor_config& cfg, std::shared_ptr<StateMachine> state_machine,
                          std::shared_ptr<snapshot::SnapshotStore> store, raft_actor raft,
-                         purger_actor purger, SnapshotterConfig config)
+                         state_machine_handler_actor handler, purger_actor purger,
+                         SnapshotterConfig config)
     : snapshotter_actor::base(cfg),
       sm_(std::move(state_machine)),
       store_(std::move(store)),
       raft_(std::move(raft)),
+      handler_(std::move(handler)),
       purger_(std::move(purger)),
       config_(std::move(config)) {
-  if (auto latest = store_->latest()) snapshot_index_ = latest->last_included.index;
+  if (auto latest = store_->latest_id()) snapshot_index_ = latest->index;
   // Until the first report, count from the newest snapshot, not from zero.
   latest_.applied = snapshot_index_;
 }
@@ -44,6 +46,7 @@ Snapshotter::behavior_type Snapshotter::make_behavior() {
 void Snapshotter::on_exit() {
   // Break the handle cycles with the Raft actor and the purger (see RaftActor::on_exit).
   raft_ = nullptr;
+  handler_ = nullptr;
   purger_ = nullptr;
   store_.reset();
   sm_.reset();
@@ -67,8 +70,8 @@ void Snapshotter::check_policy() {
   const auto now = clock::now();
   if (now < retry_at_) return;
   // A snapshot received from the leader lands in the store too: count from it.
-  if (auto latest = store_->latest(); latest && latest->last_included.index > snapshot_index_) {
-    snapshot_index_ = latest->last_included.index;
+  if (auto latest = store_->latest_id(); latest && latest->index > snapshot_index_) {
+    snapshot_index_ = latest->index;
     bytes_at_snapshot_ = latest_.log_bytes;
     snapshot_time_ = now;
   }
@@ -122,7 +125,10 @@ Result<SnapshotMetadata> Snapshotter::take_snapshot(std::string_view why) {
                   generated->last_included.index, membership.error().to_string());
     return membership.error();
   }
-  auto committed = store_->commit(temp, *generated, *membership);
+  const SnapshotMetadata described{generated->last_included, std::move(*membership),
+                                   generated->checksum, generated->size,
+                                   client_sessions_at(generated->last_included.index)};
+  auto committed = store_->commit(temp, described);
   if (!committed) {
     store_->discard(temp);
     spdlog::error("node {}: storing snapshot at {} failed: {}", config_.id,
@@ -154,6 +160,21 @@ Result<SnapshotMetadata> Snapshotter::take_snapshot(std::string_view why) {
   if (raft_) send(raft_, snap_done_atom::value, metadata);
   if (purger_) send(purger_, snap_done_atom::value, metadata);
   return committed;
+}
+
+std::string Snapshotter::client_sessions_at(std::uint64_t index) {
+  // Blocking as membership_at: the handler never waits for the snapshotter either.
+  std::string out;
+  if (!handler_) return out;
+  caf::scoped_actor self{system()};
+  self->request(handler_, config_.membership_timeout, sessions_atom::value, index)
+      .receive([&](std::string& table) { out = std::move(table); },
+               [&](caf::error& err) {
+                 spdlog::warn("node {}: the snapshot at index {} carries no client table: the "
+                              "handler did not give it ({})",
+                              config_.id, index, system().render(err));
+               });
+  return out;
 }
 
 Result<Membership> Snapshotter::membership_at(std::uint64_t index) {

@@ -40,8 +40,8 @@ struct SnapshotterConfig {
 class Snapshotter : public snapshotter_actor::base {
  public:
   Snapshotter(caf::actor_config& cfg, std::shared_ptr<StateMachine> state_machine,
-              std::shared_ptr<snapshot::SnapshotStore> store, raft_actor raft, purger_actor purger,
-              SnapshotterConfig config);
+              std::shared_ptr<snapshot::SnapshotStore> store, raft_actor raft,
+              state_machine_handler_actor handler, purger_actor purger, SnapshotterConfig config);
 
   behavior_type make_behavior() override;
   void on_exit() override;
@@ -57,11 +57,14 @@ class Snapshotter : public snapshotter_actor::base {
   // The configuration in force at `index`, from the Raft actor (thesis §4.1: a snapshot
   // records the configuration as of its last included entry).
   Result<Membership> membership_at(std::uint64_t index);
+  // The handler's exactly-once table as of `index`, serialized (empty when it has none).
+  std::string client_sessions_at(std::uint64_t index);
   void schedule_tick();
 
   std::shared_ptr<StateMachine> sm_;
   std::shared_ptr<snapshot::SnapshotStore> store_;
   raft_actor raft_;
+  state_machine_handler_actor handler_;
   purger_actor purger_;
   SnapshotterConfig config_;
 

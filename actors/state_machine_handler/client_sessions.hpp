@@ -22,17 +22,16 @@
 //   - An evicted client is forgotten, by every replica alike: its retry of an old request
 //     is fresh again and applied a second time (everywhere, so the states stay equal).
 //     With the default 100k clients, a client must retry before 100k others were active.
-//   - The table is in memory only. After a restart the node rebuilds it from the entries
-//     still in its log (those the state machine had applied are replayed, see
-//     StateMachineHandler); requests in entries already purged (covered by a snapshot) are
-//     lost. A retry whose first attempt was purged from the log of a node that restarted
-//     since is applied again on that node while the others skip it: the replicas' states
-//     diverge.
-//   - Installing a snapshot clears the table: it does not travel in snapshots. A retry
-//     whose first attempt is covered by the installed snapshot is applied again on that
-//     node only: the same divergence.
-//   Persisting the table inside snapshots (a change of the built-in snapshot formats)
-//   would remove the last two.
+//   - The table is part of the replicated state, so it travels with snapshots: encode(X)
+//     gives the table as of a snapshot's index X (the snapshot is generated while the
+//     handler applies on, so the table may be ahead of X: the changes after X are undone
+//     from a history kept for this, see keep_history), stored in the snapshot's metadata.
+//     A node that installs the snapshot load()s it; a restarted node loads its newest
+//     snapshot's table and replays the log's requests after it (StateMachineHandler).
+//     A snapshot whose table could not be given (the history did not reach back far
+//     enough, see kMaxHistory) carries none: a node that installs it, or restarts from it,
+//     forgets the clients, and a retry of a request the snapshot covers is then applied
+//     again on that node only (its state diverges from the others'); this is logged.
 // Replies: a request replayed after a restart has no recorded outcome, so a retry of it
 // reports already_applied (succeeded), even if the first attempt was a CAS mismatch.
 //
@@ -46,11 +45,15 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <deque>
 #include <list>
+#include <string>
+#include <string_view>
 #include <optional>
 #include <unordered_map>
 #include <vector>
 
+#include "raftor/storage/status.hpp"
 #include "raftor/storage/types.hpp"
 
 namespace raftor {
@@ -87,6 +90,19 @@ class ClientSessions {
   // Forgets every client (an installed snapshot replaced the state the table describes).
   void clear();
 
+  // Snapshots. With the history on, committed changes are kept until encode() passes
+  // them (at most kMaxHistory; older ones are dropped), so that encode() can go back.
+  static constexpr std::size_t kMaxHistory = 1 << 20;
+  void keep_history(bool on);
+  // The table as it was once every request in entries <= `index` was observed and none
+  // after (also undoing a chunk observed but not yet committed), serialized
+  // (pb::ClientSessionTable). History at or below `index` is dropped: snapshots only move
+  // forward. out_of_range when the history does not reach back to `index`.
+  Result<std::string> encode(std::uint64_t index);
+  // Replaces the table with an encoded one, the state as of `index` (an installed
+  // snapshot's). corruption if it does not parse; the table is then empty.
+  Status load(std::string_view bytes, std::uint64_t index);
+
   std::size_t size() const { return by_client_.size(); }
   std::size_t max_clients() const { return max_clients_; }
   // The client's latest applied sequence, if the client is in the table.
@@ -109,11 +125,19 @@ class ClientSessions {
     Sessions::iterator node;
     Session before;                  // updated: the values to restore
     Sessions::iterator next_before;  // updated: where the node stood
+    std::uint64_t index = 0;         // the entry whose request made the change
+  };
+  // A committed change, for encode(): the client's session before it (none: inserted).
+  struct Undo {
+    std::uint64_t index = 0;
+    std::uint64_t client_id = 0;
+    std::optional<Session> before;
   };
 
   void insert(RequestId id, std::uint64_t index);
-  void update(Sessions::iterator node, const Session& after);
-  void evict_least_recently_active();
+  void update(Sessions::iterator node, const Session& after, std::uint64_t index);
+  void evict_least_recently_active(std::uint64_t index);
+  Undo undo_of(const Change& change) const;
 
   std::size_t max_clients_;
   Sessions sessions_;
@@ -122,6 +146,9 @@ class ClientSessions {
   // rollback can put them back.
   Sessions evicted_;
   std::vector<Change> journal_;
+  bool keep_history_ = false;
+  std::deque<Undo> history_;        // committed changes, oldest first
+  std::uint64_t history_floor_ = 0;  // encode() reaches back to this index, not below
 };
 
 }  // namespace raftor

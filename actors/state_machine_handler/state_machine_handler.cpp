@@ -11,13 +11,23 @@ StateMachineHandler::StateMachineHandler(caf::actor_config& cfg,
       sm_(std::move(state_machine)),
       raft_(std::move(raft)),
       config_(config),
-      sessions_(config.max_clients) {}
+      sessions_(config.max_clients) {
+  sessions_.keep_history(config.snapshots);
+}
 
 StateMachineHandler::behavior_type StateMachineHandler::make_behavior() {
   return {
       [this](apply_atom, CommittedEntries& committed) { enqueue(std::move(committed.entries)); },
       [this](replay_atom, const AppliedRequests& history) { replay(history); },
       [this](read_atom, const std::vector<std::string>& keys) { return read(keys); },
+      [this](sessions_atom, std::uint64_t index) -> std::string {
+        auto table = sessions_.encode(index);
+        if (table) return std::move(table).value();
+        spdlog::warn("the snapshot at index {} carries no client table ({}): a node that "
+                     "installs it forgets its clients, and a retry of a request it covers "
+                     "would be applied again there", index, table.error().to_string());
+        return {};
+      },
       [this](chunk_done_atom, AppliedEntries& applied) { chunk_done(std::move(applied)); },
       [this](install_atom, SnapshotMetadata& metadata,
              std::string& path) -> caf::result<SnapshotReply> {
@@ -107,8 +117,10 @@ void StateMachineHandler::chunk_done(AppliedEntries applied) {
 
 void StateMachineHandler::replay(const AppliedRequests& history) {
   // Sent by the Raft actor before any entry (messages between two actors keep their
-  // order), so no chunk is in flight. The outcomes of these requests are not known any
-  // more: a repeat of one reports already_applied.
+  // order), so no chunk is in flight. First the table of the snapshot the state grew from,
+  // then the requests of the log after it. The outcomes of those requests are not known
+  // any more: a repeat of one reports already_applied.
+  if (history.sessions_index != 0) load_sessions(history.sessions, history.sessions_index);
   for (const AppliedRequest& r : history.requests) {
     const Observation seen = sessions_.observe({r.client_id, r.sequence}, r.index);
     if (seen.verdict == RequestVerdict::fresh) {
@@ -116,6 +128,14 @@ void StateMachineHandler::replay(const AppliedRequests& history) {
     }
   }
   sessions_.commit();
+}
+
+void StateMachineHandler::load_sessions(const std::string& table, std::uint64_t index) {
+  if (auto s = sessions_.load(table, index); !s) {
+    spdlog::error("the client table of the snapshot at index {} is unusable ({}): retries of "
+                  "requests it covers would be applied again on this node",
+                  index, s.error().to_string());
+  }
 }
 
 void StateMachineHandler::install_when_idle() {
@@ -131,9 +151,8 @@ void StateMachineHandler::install_when_idle() {
       reply.message = s.error().to_string();
     } else {
       reply.ok = true;
-      // The table described the replaced state; snapshots do not carry it (see
-      // client_sessions.hpp for what that allows).
-      sessions_.clear();
+      // The table described the replaced state: the snapshot's own replaces it.
+      load_sessions(install.metadata.client_sessions, index);
       spdlog::info("state machine replaced by the snapshot at index {}", index);
     }
     install.promise.deliver(std::move(reply));

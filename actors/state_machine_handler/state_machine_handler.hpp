@@ -31,6 +31,9 @@ struct StateMachineHandlerConfig {
   // Clients whose latest request the deduplication table remembers; beyond, the least
   // recently active is forgotten. Must be the same on every node (determinism).
   std::size_t max_clients = ClientSessions::kDefaultMaxClients;
+  // Snapshots are taken: keep the history that lets the table be given as of a snapshot's
+  // index (ClientSessions::keep_history).
+  bool snapshots = false;
 };
 
 // Spawned detached: apply_chunk blocks on the state machine's storage.
@@ -47,6 +50,8 @@ class StateMachineHandler : public state_machine_handler_actor::base {
   void apply_next();
   void chunk_done(AppliedEntries applied);
   void replay(const AppliedRequests& history);
+  // Replaces the exactly-once table with a snapshot's (as of `index`), logging a bad one.
+  void load_sessions(const std::string& table, std::uint64_t index);
   ClientReply read(const std::vector<std::string>& keys) const;
   // Installs the snapshots asked for once every entry queued before them is applied.
   void install_when_idle();

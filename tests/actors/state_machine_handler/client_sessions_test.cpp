@@ -191,5 +191,113 @@ TEST(ClientSessionsTest, ChunkingAndRollbacksDoNotChangeTheVerdicts) {
   }
 }
 
+// The outcome each fresh request gets in these tests: a function of its index, so that
+// every table that applied the same entries recorded the same outcomes.
+ApplyOutcome outcome_at(std::uint64_t index) {
+  return index % 3 == 0 ? ApplyOutcome::cas_mismatch : ApplyOutcome::applied;
+}
+
+std::vector<RequestId> random_requests(std::mt19937_64& rng, int count) {
+  std::vector<RequestId> requests;
+  std::map<std::uint64_t, std::uint64_t> next_sequence;
+  for (int i = 0; i < count; ++i) {
+    const std::uint64_t client = rng() % 10;  // 0: untracked
+    std::uint64_t& next = next_sequence[client];
+    const auto pick = rng() % 10;
+    const std::uint64_t seq = pick < 6 ? ++next : pick < 9 ? next : (next > 2 ? next - 2 : next);
+    requests.push_back({client, seq});
+  }
+  return requests;
+}
+
+TEST(ClientSessionsTest, EncodeGivesTheTableAsOfAnIndexAlreadyPassed) {
+  // A snapshot is taken at the state machine's index X while the handler has observed
+  // further (committed chunks, and one open chunk): encode(X) must equal the table of a
+  // node that observed exactly the entries up to X, and a node that loads it and goes on
+  // must take the same decisions as one that saw every entry.
+  for (std::uint64_t seed = 1; seed <= 30; ++seed) {
+    std::mt19937_64 rng(seed);
+    const std::size_t max = 1 + rng() % 6;
+    const auto requests = random_requests(rng, 300);
+    ClientSessions live(max);
+    live.keep_history(true);
+    std::size_t observed = 0;  // entries 1..observed went through `live`
+    std::uint64_t last_encoded = 0;
+    while (observed < requests.size()) {
+      const std::size_t n = std::min<std::size_t>(1 + rng() % 30, requests.size() - observed);
+      for (std::size_t k = observed; k < observed + n; ++k) {
+        const std::uint64_t index = k + 1;
+        if (live.observe(requests[k], index).verdict == RequestVerdict::fresh) {
+          live.set_outcome(requests[k].client_id, index, outcome_at(index));
+        }
+      }
+      const bool open_chunk = rng() % 3 == 0;  // snapshot while this chunk is not committed
+      if (!open_chunk) live.commit();
+      observed += n;
+      if (rng() % 2 == 0) {
+        // The snapshot's index: anywhere from the previous one to what was observed.
+        const std::uint64_t x = last_encoded + rng() % (observed - last_encoded + 1);
+        auto encoded = live.encode(x);
+        ASSERT_TRUE(encoded.ok()) << "seed " << seed << " x " << x << ": "
+                                  << encoded.error().to_string();
+        last_encoded = x;
+
+        ClientSessions reference(max);
+        reference.keep_history(true);
+        for (std::size_t k = 0; k < x; ++k) {
+          apply(reference, requests[k], k + 1, outcome_at(k + 1));
+        }
+        auto expected = reference.encode(x);
+        ASSERT_TRUE(expected.ok());
+        EXPECT_EQ(*encoded, *expected) << "seed " << seed << " x " << x;
+
+        ClientSessions restored(max);
+        ASSERT_TRUE(restored.load(*encoded, x).ok());
+        for (std::size_t k = x; k < requests.size(); ++k) {
+          const auto index = k + 1;
+          const auto want = reference.observe(requests[k], index);
+          const auto got = restored.observe(requests[k], index);
+          ASSERT_EQ(got.verdict, want.verdict) << "seed " << seed << " x " << x << " entry " << index;
+          EXPECT_EQ(got.outcome, want.outcome);
+          if (want.verdict == RequestVerdict::fresh) {
+            reference.set_outcome(requests[k].client_id, index, outcome_at(index));
+            restored.set_outcome(requests[k].client_id, index, outcome_at(index));
+          }
+          reference.commit();
+          restored.commit();
+        }
+        EXPECT_EQ(restored.clients_by_activity(), reference.clients_by_activity());
+      }
+      if (open_chunk) live.commit();
+    }
+  }
+}
+
+TEST(ClientSessionsTest, EncodeCannotGoBackPastWhatItGaveOrWithoutHistory) {
+  ClientSessions without;
+  apply(without, {1, 1}, 1);
+  EXPECT_FALSE(without.encode(1).ok()) << "no history kept: the table of no index is known";
+
+  ClientSessions sessions;
+  sessions.keep_history(true);
+  for (std::uint64_t i = 1; i <= 10; ++i) apply(sessions, {i, 1}, i);
+  ASSERT_TRUE(sessions.encode(8).ok());
+  EXPECT_TRUE(sessions.encode(9).ok());
+  auto back = sessions.encode(5);
+  ASSERT_FALSE(back.ok()) << "snapshots only move forward: the history before 9 is gone";
+  EXPECT_EQ(back.error().code, ErrorCode::out_of_range);
+}
+
+TEST(ClientSessionsTest, LoadRefusesADamagedTableAndLeavesItEmpty) {
+  ClientSessions sessions;
+  apply(sessions, {1, 1}, 1);
+  auto s = sessions.load("\xff\xff\xff garbage", 5);
+  ASSERT_FALSE(s.ok());
+  EXPECT_EQ(s.error().code, ErrorCode::corruption);
+  EXPECT_EQ(sessions.size(), 0u);
+  ASSERT_TRUE(sessions.load("", 5).ok()) << "the empty table";
+  EXPECT_EQ(sessions.size(), 0u);
+}
+
 }  // namespace
 }  // namespace raftor

@@ -7,6 +7,7 @@
 #include <thread>
 
 #include "../raft/local_cluster_test.hpp"
+#include "raftor/tests/support/eventually.hpp"
 #include "raftor/storage/command.hpp"
 
 namespace raftor::testing {
@@ -29,6 +30,22 @@ class ExactlyOnceTest : public LocalClusterTest {
       std::this_thread::sleep_for(10ms);
     }
     return "<no answer>";
+  }
+
+  // Client 7's `first` (seq 1) and its next write (k = "b", seq 2), then enough other
+  // writes for snapshots (every 20 entries, 5 kept below) to purge them from the logs.
+  static void write_and_bury(LocalCluster& c, const std::string& first) {
+    ASSERT_TRUE(c.write(first).ok);
+    ASSERT_TRUE(c.write(command::put("k", "b", {7, 2})).ok);
+    for (int i = 0; i < 60; ++i) ASSERT_TRUE(c.put("fill" + std::to_string(i), "x").ok);
+  }
+
+  // `first` again: the retry reports success and k stays "b" (write_and_bury) everywhere.
+  static void expect_retry_skipped(LocalCluster& c, const std::string& first) {
+    auto retry = c.write(first);
+    ASSERT_TRUE(retry.ok) << retry.message;
+    EXPECT_TRUE(retry.succeeded);
+    expect_everywhere(c, "k", "b", retry.index);
   }
 
   static void expect_everywhere(LocalCluster& c, const std::string& key, const std::string& value,
@@ -151,6 +168,41 @@ TEST_F(ExactlyOnceTest, RetryAfterAFullRestartIsAppliedOnce) {
   ASSERT_TRUE(retry.ok) << retry.message;
   EXPECT_TRUE(retry.succeeded) << "outcome unknown after a restart: reported already_applied";
   expect_everywhere(*c, "k", "<absent>", retry.index);
+}
+
+TEST_F(ExactlyOnceTest, NodeThatInstalledASnapshotSkipsARetryItCovers) {
+  // The first attempt reaches a lagging follower only inside a snapshot (the leader purged
+  // those entries): the table travels in the snapshot's metadata, or that node alone would
+  // apply the retry.
+  auto c = cluster(snapshot_options(/*every_entries=*/20, /*retention=*/5));
+  const auto leader = c->wait_for_leader();
+  ASSERT_TRUE(leader);
+  const NodeId lagging = *leader == 3 ? 2 : 3;
+  c->stop(lagging);
+  const std::string first = command::put("k", "a", {7, 1});
+  ASSERT_NO_FATAL_FAILURE(write_and_bury(*c, first));
+  ASSERT_TRUE(eventually([&] { return c->status(*leader).first_index > 10; }))
+      << "the leader should have purged the first attempt's entry";
+  c->start(lagging);
+  ASSERT_TRUE(eventually([&] { return c->status(lagging).snapshot_index > 0; }))
+      << "node " << lagging << " should catch up through InstallSnapshot";
+  expect_retry_skipped(*c, first);
+}
+
+TEST_F(ExactlyOnceTest, NodeRestartedAfterThePurgeSkipsARetryItsSnapshotCovers) {
+  // A persistent state machine restarts with a log that no longer holds the first
+  // attempt: the table comes from its newest snapshot, then the log after it.
+  auto c = cluster(snapshot_options(/*every_entries=*/20, /*retention=*/5));
+  const auto leader = c->wait_for_leader();
+  ASSERT_TRUE(leader);
+  const NodeId follower = *leader == 3 ? 2 : 3;
+  const std::string first = command::put("k", "a", {7, 1});
+  ASSERT_NO_FATAL_FAILURE(write_and_bury(*c, first));
+  ASSERT_TRUE(eventually([&] { return c->status(follower).first_index > 10; }))
+      << "the follower should have purged the first attempt's entry";
+  c->stop(follower);
+  c->start(follower);
+  expect_retry_skipped(*c, first);
 }
 
 }  // namespace
