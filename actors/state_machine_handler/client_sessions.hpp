@@ -91,8 +91,11 @@ class ClientSessions {
   void clear();
 
   // Snapshots. With the history on, committed changes are kept until encode() passes
-  // them (at most kMaxHistory; older ones are dropped), so that encode() can go back.
-  static constexpr std::size_t kMaxHistory = 1 << 20;
+  // them, so that encode() can go back. One change per tracked request, ~72 bytes each; at
+  // most kMaxHistory (~19 MB), older ones dropped: 26 snapshot intervals of the default
+  // 10,000 entries, but a policy that lets more tracked requests than that pass between
+  // two snapshots gets snapshots without a table (logged).
+  static constexpr std::size_t kMaxHistory = 1 << 18;
   void keep_history(bool on);
   // The table as it was once every request in entries <= `index` was observed and none
   // after (also undoing a chunk observed but not yet committed), serialized
