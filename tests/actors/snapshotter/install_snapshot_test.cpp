@@ -93,6 +93,13 @@ class InstallSnapshotTest : public SnapshotClusterTest {
     const NodeId now_leader = *c->wait_for_leader();
     EXPECT_TRUE(eventually([&] { return c->status(now_leader).first_index > 300; }))
         << "the leader never purged its log";
+    // And no snapshot is due any more: one taken during a test's transfer would replace
+    // the snapshot being sent (the transfer then starts over, rightly). The policy hears of
+    // the last writes up to 10 ticks late (RaftActor::report_progress).
+    EXPECT_TRUE(eventually([&] {
+      const auto s = c->status(now_leader);
+      return s.applied - s.snapshot_index < o.snapshot.policy.max_entries;
+    })) << "the leader's snapshots did not catch up with its writes";
     return c;
   }
 };
