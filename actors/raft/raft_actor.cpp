@@ -64,16 +64,23 @@ RaftActor::RaftActor(caf::actor_config& cfg, RaftActorConfig config, std::unique
   applied_ = sm_->last_applied().index;
   // The newest snapshot (installed in the state machine, or in the store) records the
   // configuration below the log's start (thesis §4.1); the log's entries override it.
-  std::optional<SnapshotMetadata> newest = sm_->snapshot_metadata();
-  if (auto latest = store_ ? store_->latest() : std::nullopt;
-      latest && (!newest || latest->last_included.index > newest->last_included.index)) {
-    newest = std::move(latest);
-  }
+  std::optional<SnapshotMetadata> newest = newest_snapshot();
   if (newest) snapshot_index_ = newest->last_included.index;
   core_ = std::make_unique<raft::RaftCore>(config_.raft, *log_, applied_, newest);
 }
 
 RaftActor::~RaftActor() = default;
+
+std::optional<SnapshotMetadata> RaftActor::newest_snapshot(std::uint64_t at_most) const {
+  std::optional<SnapshotMetadata> newest = sm_->snapshot_metadata();
+  if (newest && newest->last_included.index > at_most) newest.reset();
+  if (auto latest = store_ ? store_->latest() : std::nullopt;
+      latest && latest->last_included.index <= at_most &&
+      (!newest || latest->last_included.index > newest->last_included.index)) {
+    newest = std::move(latest);
+  }
+  return newest;
+}
 
 RaftActor::behavior_type RaftActor::make_behavior() {
   if (startup_error_) {
@@ -198,15 +205,10 @@ void RaftActor::replay_applied_requests() {
   std::uint64_t from = log_->first_index();
   const std::uint64_t to = std::min(applied_, log_->last_index());
   AppliedRequests first;
-  std::optional<SnapshotMetadata> base = sm_->snapshot_metadata();
-  if (auto latest = store_ ? store_->latest() : std::nullopt;
-      latest && latest->last_included.index <= applied_ &&
-      (!base || latest->last_included.index > base->last_included.index)) {
-    base = std::move(latest);
-  }
+  std::optional<SnapshotMetadata> base = newest_snapshot(applied_);
   // An empty table (no client known, or a snapshot written without one): the log's own
   // requests are all there is.
-  if (base && base->last_included.index <= applied_ && !base->client_sessions.empty()) {
+  if (base && !base->client_sessions.empty()) {
     first.sessions = std::move(base->client_sessions);
     first.sessions_index = base->last_included.index;
     from = std::max(from, first.sessions_index + 1);

@@ -8,6 +8,7 @@
 #pragma once
 
 #include <chrono>
+#include <limits>
 #include <map>
 #include <memory>
 #include <vector>
@@ -85,6 +86,10 @@ class RaftActor : public raft_actor::base {
   void route_peer_message(raft::Message& message);
   void open_snapshot_store();
   void restore_from_snapshot();
+  // The newest snapshot ending at or below `at_most`: the one installed in the state
+  // machine or the store's newest, whichever is later.
+  std::optional<SnapshotMetadata> newest_snapshot(
+      std::uint64_t at_most = std::numeric_limits<std::uint64_t>::max()) const;
   void spawn_snapshotter();
   // Hands the handler the client requests it applied before this start (thesis §6.3).
   void replay_applied_requests();
