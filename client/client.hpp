@@ -68,6 +68,11 @@ class Client {
   // Writes: the log index at which the write was applied.
   Result<std::uint64_t> put(std::string_view key, std::string_view value);
   Result<std::uint64_t> del(std::string_view key);
+  // A write the caller encoded itself (storage/command.hpp) with the id next_write_id()
+  // handed out: for callers that keep connections of their own, fall back on this client
+  // and must retry with the same bytes, so that the cluster applies the write once.
+  command::ClientSequence next_write_id() { return {client_id_, ++sequence_}; }
+  Result<ClientReply> propose(std::string payload) { return write("propose", std::move(payload)); }
   // expected == nullopt: swaps only if the key is absent.
   Result<CasResult> cas(std::string_view key, std::optional<std::string_view> expected,
                         std::string_view new_value);

@@ -11,7 +11,7 @@ Everything started here is stopped on exit and on Ctrl-C.
   scripts/bench/bench.py [--build build] [--duration 6] [--repeats 3] [--workloads all]
                          [--json build/bench/results.json]
 
-Drivers: raftor-bench (C++, CAF) drives raftor; wrk drives etcd's JSON gateway. Both run on
+Drivers: raftor-bench (C++, one epoll thread, a connection per client) drives raftor; wrk drives etcd's JSON gateway. Both run on
 the same machine as the six server processes and share its cores with them.
 """
 
@@ -159,7 +159,7 @@ def main():
         print(table)
         print()
         print(report.cpu_table(rows))
-        print("drivers: raftor-bench (one thread + Client per client, raftor's framed protocol over TCP) for raftor; "
+        print("drivers: raftor-bench (one epoll thread, a connection per client, raftor's framed protocol over TCP) for raftor; "
               "wrk -t1 over etcd's JSON gateway for etcd;\n"
               "both on this machine, sharing its cores with the six server processes.")
         print("issue 7 targets (medians):")

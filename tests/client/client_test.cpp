@@ -147,6 +147,37 @@ TEST(Client, FindsTheLeaderWhenItStartsAtAFollower) {
   EXPECT_EQ(client.get("a", ReadConsistency::linearizable)->value, "1");
 }
 
+TEST(Client, ACallerEncodedWriteSentTwiceAppliesOnce) {
+  PublishedCluster cluster;
+  ASSERT_NE(cluster.leader(), 0u);
+  Client client(cluster.endpoints(), quick_options());
+
+  // As raftor-bench does: the write is encoded once, sent on a connection of the caller's,
+  // and handed to the client when that attempt's answer is lost.
+  const command::ClientSequence id = client.next_write_id();
+  EXPECT_EQ(id.client_id, client.client_id());
+  EXPECT_EQ(id.sequence, 1u);
+  EXPECT_EQ(client.last_sent().sequence, 1u);
+  const std::string payload = command::cas("lock", std::nullopt, "held", id);
+  auto first = client.propose(payload);
+  ASSERT_TRUE(first.ok()) << first.error().to_string();
+  ASSERT_TRUE(first->ok) << first->message;
+  EXPECT_TRUE(first->succeeded);
+
+  // Applied a second time, the compare-and-swap would fail (the key exists now); the
+  // retry gets the first outcome instead.
+  auto again = client.propose(payload);
+  ASSERT_TRUE(again.ok()) << again.error().to_string();
+  ASSERT_TRUE(again->ok) << again->message;
+  EXPECT_TRUE(again->succeeded);
+
+  auto next = client.cas("lock", std::nullopt, "taken");  // the client's own next write
+  ASSERT_TRUE(next.ok()) << next.error().to_string();
+  EXPECT_FALSE(next->swapped);
+  EXPECT_EQ(client.last_sent().sequence, 2u);
+  EXPECT_EQ(client.get("lock", ReadConsistency::linearizable)->value, "held");
+}
+
 TEST(Client, FollowsANewLeaderAfterTheLeaderStops) {
   PublishedCluster cluster;
   const NodeId old_leader = cluster.leader();

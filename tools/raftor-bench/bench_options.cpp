@@ -34,9 +34,8 @@ Result<std::variant<BenchOptions, HelpRequested>> parse_bench_options(int argc, 
   app.add_option("--endpoints", endpoints, "ID@HOST:PORT,... (default: $RAFTOR_ENDPOINTS)");
   app.add_option("--clients", o.clients, "concurrent clients (requests in flight)")
       ->check(CLI::Range(1u, 4096u));
-  app.add_option("--conns", o.connections,
-                 "connections to each node: the clients are spread over this many actor "
-                 "systems (CAF shares one connection per node within a system)")
+  app.add_option("--threads", o.threads,
+                 "threads driving the clients (each client has a connection of its own)")
       ->check(CLI::Range(1u, 256u));
   app.add_option("--requests", o.requests, "total requests (default: run for --duration)");
   app.add_option("--duration", seconds, "seconds to run when --requests is not given");
@@ -74,8 +73,8 @@ Result<std::variant<BenchOptions, HelpRequested>> parse_bench_options(int argc, 
   auto parsed = ctl::parse_endpoints(endpoints);  // the same syntax as raftorctl
   if (!parsed) return parsed.error();
   o.endpoints = std::move(parsed).value();
-  if (o.connections > o.clients) {
-    return make_error(ErrorCode::invalid_argument, "--conns must not exceed --clients");
+  if (o.threads > o.clients) {
+    return make_error(ErrorCode::invalid_argument, "--threads must not exceed --clients");
   }
   static const std::map<std::string, Operation> ops = {
       {"put", Operation::put}, {"get", Operation::get}, {"lease-get", Operation::lease_get},

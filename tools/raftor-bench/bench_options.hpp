@@ -17,8 +17,7 @@ enum class Operation { put, get, lease_get, eventual_get, cas, mix };
 struct BenchOptions {
   std::vector<client::Endpoint> endpoints;
   unsigned clients = 1;             // concurrent clients, each with one request in flight
-  unsigned connections = 1;         // actor systems the clients are spread over: CAF keeps
-                                    // one connection per system and node
+  unsigned threads = 1;             // event loops the clients are spread over
   std::uint64_t requests = 0;       // total; 0 = run for `duration`
   std::chrono::milliseconds duration{5000};
   std::uint64_t key_space = 10'000;

@@ -1,9 +1,8 @@
-// Runs raftor-bench's load: one thread per client, each with its own Client on a shared
-// actor system and one request in flight, until the request count or the duration is
-// reached. Latencies are kept per thread (no locking on the hot path) and merged at the end.
+// Runs raftor-bench's load until the request count or the duration is reached: every client
+// (client_slot.hpp) keeps one request in flight on a connection of its own; --threads event
+// loops (event_loop.hpp) drive them. Latencies are kept per client (no locking on the hot
+// path) and merged at the end.
 #pragma once
-
-#include <caf/all.hpp>
 
 #include <cstdint>
 #include <string>
@@ -26,8 +25,7 @@ struct BenchResult {
   std::string first_error;
 };
 
-// Client i runs on systems[i % systems.size()] (options.connections of them).
-BenchResult run_bench(const std::vector<caf::actor_system*>& systems, const BenchOptions& options);
+BenchResult run_bench(const BenchOptions& options);
 
 std::string summary_text(const BenchOptions& options, const BenchResult& result);
 std::string summary_json(const BenchOptions& options, const BenchResult& result);

@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """raftor-bench against a 3-node cluster: --sequential-keys fills exactly the key space
 with the key names `make bench` gives etcd (scripts/bench/workloads.py), every operation
-works with clients spread over several connections (--conns), and the JSON result carries
+works with clients spread over several threads (--threads), and the JSON result carries
 the counts and the settings."""
 import json
 import os
@@ -45,17 +45,17 @@ def body(ctx):
         check(rc != 0, f"key {KEYS} exists although the key space ends below it")
         results = []
         for op in ("get", "lease-get", "eventual-get", "cas", "mix"):
-            # Two clients on two connections (actor systems) of their own.
-            r = bench(c, "--op", op, "--duration", "0.5", "--clients", 2, "--conns", 2)
+            # Two clients on two threads.
+            r = bench(c, "--op", op, "--duration", "0.5", "--clients", 2, "--threads", 2)
             lat = r["latency_ms"]
-            check(r["ok"] > 0 and r["errors"] == 0 and r["connections"] == 2, f"{op}: {r}")
+            check(r["ok"] > 0 and r["errors"] == 0 and r["threads"] == 2, f"{op}: {r}")
             check(0 < lat["p50"] <= lat["p90"] <= lat["p99"] <= lat["p999"] <= lat["max"],
                   f"{op}: percentiles out of order: {lat}")
             results.append(f"{op} {r['ops_per_second']:.0f}/s")
         p = subprocess.run([c.bench_bin, "--endpoints", c.endpoints(), "--clients", "2",
-                            "--conns", "3"], capture_output=True, text=True, timeout=30)
-        check(p.returncode == 2 and "--conns" in p.stderr,
-              f"--conns above --clients: exit {p.returncode}, {p.stderr!r}")
+                            "--threads", "3"], capture_output=True, text=True, timeout=30)
+        check(p.returncode == 2 and "--threads" in p.stderr,
+              f"--threads above --clients: exit {p.returncode}, {p.stderr!r}")
         return f"{KEYS} sequential keys filled; " + ", ".join(results)
 
 
