@@ -218,7 +218,8 @@ class PurgeCompactor {
 RocksDbRaftLog::RocksDbRaftLog(std::filesystem::path dir, RocksDbRaftLogOptions options)
     : dir_(std::move(dir)),
       options_(options),
-      batch_(std::make_unique<rocksdb::WriteBatch>(kInitialBatchBytes)) {}
+      batch_(std::make_unique<rocksdb::WriteBatch>(kInitialBatchBytes)),
+      recent_(options.recent_entries_bytes) {}
 
 Result<std::unique_ptr<RocksDbRaftLog>> RocksDbRaftLog::open(const std::filesystem::path& dir,
                                                              RocksDbRaftLogOptions options) {
@@ -435,6 +436,7 @@ Result<std::vector<Entry>> RocksDbRaftLog::entries(std::uint64_t lo, std::uint64
   }
   std::vector<Entry> out;
   if (lo == hi) return out;
+  if (auto held = recent_.read(lo, hi, max_bytes)) return std::move(*held);
 
   const IndexKey lo_key(lo);
   const IndexKey hi_key(hi);
@@ -556,6 +558,7 @@ Status RocksDbRaftLog::append(std::span<const Entry> entries) {
     }
   }
   last_index_ = entries.back().index;
+  recent_.append(entries);
   return {};
 }
 
@@ -582,6 +585,7 @@ Status RocksDbRaftLog::truncate_suffix(std::uint64_t from) {
 
   last_index_ = from - 1;
   while (!term_runs_.empty() && term_runs_.back().index >= from) term_runs_.pop_back();
+  recent_.truncate_from(from);
   return {};
 }
 
@@ -630,6 +634,7 @@ Status RocksDbRaftLog::purge_prefix(LogId upto) {
   if (auto s = write_batch("purge_prefix"); !s) return s;
 
   last_purged_ = upto;
+  recent_.purge_through(upto.index);
   if (upto.index >= last_index_) {
     last_index_ = upto.index;
     term_runs_.clear();

@@ -9,7 +9,10 @@
 //
 // first/last index, last_purged and the hard state are kept in memory, and so is the term
 // of every stored index as a list of term runs (one LogId per term change, found at open by
-// bisection): term_at() never touches the disk, and cannot fail.
+// bisection): term_at() never touches the disk, and cannot fail. The newest entries are held
+// in memory too (RecentEntries, up to recent_entries_bytes), so entries() of what was just
+// appended -- AppendEntries to followers, committed batches to the state machine -- does
+// not build a RocksDB iterator.
 //
 // purge_prefix deletes with a range tombstone in the same batch as the new last_purged, and
 // hands the span to a background thread that compacts it (see PurgeCompactor in the .cpp):
@@ -29,6 +32,7 @@
 #include <vector>
 
 #include "raftor/storage/raft_log.hpp"
+#include "raftor/storage/recent_entries.hpp"
 #include "raftor/storage/status.hpp"
 #include "raftor/storage/types.hpp"
 
@@ -54,6 +58,10 @@ struct RocksDbRaftLogOptions {
   std::size_t block_cache_size = 32 << 20;
   // RocksDB background flush and compaction threads.
   int max_background_jobs = 2;
+  // The newest entries are also kept in memory up to this many bytes (recent_entries.hpp):
+  // entries() of just-appended ones -- AppendEntries, committed batches -- skip RocksDB.
+  // 0: every read goes to RocksDB.
+  std::size_t recent_entries_bytes = 8 << 20;
 };
 
 class RocksDbRaftLog final : public RaftLog {
@@ -129,6 +137,9 @@ class RocksDbRaftLog final : public RaftLog {
   // index; empty when the log holds no entry. Terms never decrease along a log, so this is
   // short: one element per term that wrote entries.
   std::vector<LogId> term_runs_;
+  // The stored log's newest entries, changed after every successful append, truncation
+  // and purge.
+  RecentEntries recent_;
 
   // Compacts purged spans on its own thread, started by the first purge.
   std::unique_ptr<PurgeCompactor> compactor_;

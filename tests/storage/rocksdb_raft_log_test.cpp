@@ -386,6 +386,64 @@ TEST_F(RocksDbRaftLogTest, PurgeBeyondLastIndexEmptiesTheLogAndContinuesAfterIt)
   EXPECT_EQ(log_->last_log_id(), (LogId{23, 3}));
 }
 
+TEST_F(RocksDbRaftLogTest, RecentEntriesAnswerExactlyAsRocksDbWould) {
+  // The same random appends, truncations and purges on a log whose recent entries are held
+  // in memory (a small budget, so reads straddle its edge) and on one that reads RocksDB
+  // only: every read must agree, max_bytes included.
+  RocksDbRaftLogOptions cached;
+  cached.recent_entries_bytes = 4 << 10;
+  RocksDbRaftLogOptions uncached;
+  uncached.recent_entries_bytes = 0;
+  ASSERT_NO_FATAL_FAILURE(reopen(cached));
+  auto other = RocksDbRaftLog::open(root_ / "uncached", uncached);
+  ASSERT_OK(other);
+  RocksDbRaftLog& plain = **other;
+
+  std::mt19937_64 rng(7);
+  std::uint64_t term = 1;
+  for (int step = 0; step < 400; ++step) {
+    const auto roll = rng() % 10;
+    const std::uint64_t last = log_->last_index();
+    if (roll < 6 || last < log_->first_index()) {
+      if (rng() % 8 == 0) ++term;
+      const std::uint64_t n = 1 + rng() % 20;
+      std::vector<Entry> batch;
+      for (std::uint64_t i = last + 1; i <= last + n; ++i) {
+        batch.push_back(make_entry(i, term, payload_for(i, term, rng() % 300)));
+      }
+      ASSERT_OK(log_->append(batch));
+      ASSERT_OK(plain.append(batch));
+    } else if (roll < 8) {
+      const std::uint64_t first = log_->first_index();
+      const std::uint64_t from = first + rng() % (last - first + 2);
+      ASSERT_OK(log_->truncate_suffix(from));
+      ASSERT_OK(plain.truncate_suffix(from));
+      ++term;  // what replaces them comes from a later leader
+    } else {
+      const std::uint64_t upto = log_->first_index() + rng() % (last - log_->first_index() + 1);
+      const LogId id{upto, *log_->term_at(upto)};
+      ASSERT_OK(log_->purge_prefix(id));
+      ASSERT_OK(plain.purge_prefix(id));
+    }
+    ASSERT_EQ(log_->first_index(), plain.first_index());
+    ASSERT_EQ(log_->last_index(), plain.last_index());
+    if (log_->last_index() < log_->first_index()) continue;
+    for (int read = 0; read < 8; ++read) {
+      const std::uint64_t first = log_->first_index();
+      const std::uint64_t span = log_->last_index() - first + 1;
+      const std::uint64_t lo = first + rng() % span;
+      const std::uint64_t hi = lo + 1 + rng() % (log_->last_index() - lo + 1);
+      const std::uint64_t max_bytes = rng() % 3 == 0 ? UINT64_MAX : rng() % 2000;
+      auto a = log_->entries(lo, hi, max_bytes);
+      auto b = plain.entries(lo, hi, max_bytes);
+      ASSERT_OK(a);
+      ASSERT_OK(b);
+      ASSERT_EQ(*a, *b) << "step " << step << ": entries [" << lo << ", " << hi << ") max "
+                        << max_bytes;
+    }
+  }
+}
+
 TEST_F(RocksDbRaftLogTest, HardStateIsPersisted) {
   ASSERT_OK(log_->save_hard_state({3, 2}));
   EXPECT_EQ(log_->hard_state(), (HardState{3, 2}));
