@@ -25,13 +25,15 @@ double percentile(const std::vector<std::uint32_t>& sorted, double p) {
 }  // namespace
 
 BenchResult run_bench(const BenchOptions& o) {
-  std::vector<std::unique_ptr<ClientSlot>> slots;
-  for (unsigned i = 0; i < o.clients; ++i) slots.push_back(std::make_unique<ClientSlot>(i, o));
   const auto start = Clock::now();
   RunState run{o, start + o.duration};
+  // Declared before the slots, so destroyed after them: a slot joins its slow-path thread,
+  // whose last act may be handing the slot back to its loop.
+  std::vector<std::unique_ptr<EventLoop>> loops;
+  std::vector<std::unique_ptr<ClientSlot>> slots;
+  for (unsigned i = 0; i < o.clients; ++i) slots.push_back(std::make_unique<ClientSlot>(i, o));
 
   // Slot i runs on loop i % threads.
-  std::vector<std::unique_ptr<EventLoop>> loops;
   for (unsigned t = 0; t < o.threads; ++t) {
     std::vector<ClientSlot*> mine;
     for (unsigned i = t; i < o.clients; i += o.threads) mine.push_back(slots[i].get());

@@ -11,6 +11,8 @@
 //
 // A write is encoded once, with the id its Client hands out (client.hpp next_write_id), and
 // every attempt on either path sends those bytes: the cluster applies it once (thesis §6.3).
+// The slow path has the Client's whole deadline (--deadline-ms) from when it takes over, so
+// an operation may last up to one --timeout-ms more than the deadline.
 #pragma once
 
 #include <chrono>
