@@ -34,7 +34,7 @@ Result<std::vector<Entry>> MemoryRaftLog::entries(std::uint64_t lo, std::uint64_
   std::uint64_t bytes = 0;
   for (std::uint64_t i = lo; i < hi; ++i) {
     const Entry& e = state_.entries[i - first_index()];
-    if (!out.empty() && bytes + e.payload.size() > max_bytes) break;
+    if (!fits_max_bytes(out.size(), bytes, e.payload.size(), max_bytes)) break;
     bytes += e.payload.size();
     out.push_back(e);
   }

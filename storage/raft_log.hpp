@@ -9,6 +9,7 @@
 // Reads see unsynced writes. Not thread-safe: one owner (the Raft actor) calls it.
 #pragma once
 
+#include <cstddef>
 #include <cstdint>
 #include <optional>
 #include <span>
@@ -18,6 +19,14 @@
 #include "raftor/storage/types.hpp"
 
 namespace raftor {
+
+// entries()'s max_bytes rule (etcd's limitSize), shared by every implementation: an entry of
+// `size` payload bytes joins a result of `count` entries holding `bytes` payload bytes if it
+// is the first one, or if the total stays within max_bytes.
+inline bool fits_max_bytes(std::size_t count, std::uint64_t bytes, std::uint64_t size,
+                           std::uint64_t max_bytes) {
+  return count == 0 || (bytes <= max_bytes && size <= max_bytes - bytes);
+}
 
 class RaftLog {
  public:

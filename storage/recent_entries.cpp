@@ -2,6 +2,8 @@
 
 #include <algorithm>
 
+#include "raftor/storage/raft_log.hpp"
+
 namespace raftor {
 
 void RecentEntries::append(std::span<const Entry> entries) {
@@ -52,9 +54,7 @@ std::optional<std::vector<Entry>> RecentEntries::read(std::uint64_t lo, std::uin
   for (auto it = entries_.begin() + static_cast<std::ptrdiff_t>(lo - entries_.front().index);
        it != entries_.end() && it->index < hi; ++it) {
     const std::uint64_t size = it->payload.size();
-    // etcd's limitSize, as RocksDbRaftLog::entries: stop before the entry that would exceed
-    // max_bytes, but keep one.
-    if (!out.empty() && (bytes > max_bytes || size > max_bytes - bytes)) break;
+    if (!fits_max_bytes(out.size(), bytes, size, max_bytes)) break;
     out.push_back(*it);
     bytes += size;
   }

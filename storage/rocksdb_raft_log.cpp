@@ -460,8 +460,7 @@ Result<std::vector<Entry>> RocksDbRaftLog::entries(std::uint64_t lo, std::uint64
     const rocksdb::Slice value = it->value();
     if (auto s = check_header(index, value); !s) return s.error();
     const std::uint64_t size = value.size() - kEntryHeaderSize;
-    // etcd's limitSize: stop before the entry that would exceed max_bytes, but keep one.
-    if (!out.empty() && (bytes > max_bytes || size > max_bytes - bytes)) break;
+    if (!fits_max_bytes(out.size(), bytes, size, max_bytes)) break;
     const std::uint64_t term = get_u64(value.data());
     if (const std::uint64_t loaded = *term_at(index); term != loaded) {
       return corrupt_entry(index, "stored term " + std::to_string(term) +

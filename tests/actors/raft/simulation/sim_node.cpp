@@ -34,7 +34,9 @@ void SimNode::start(std::uint64_t keep_applied, std::uint64_t core_seed) {
   raft::RaftConfig config = config_;
   config.seed = core_seed;
   std::optional<SnapshotMetadata> snapshot;
-  if (snapshot_.index != 0) snapshot = SnapshotMetadata{snapshot_, snapshot_membership_, {}, 0};
+  if (snapshot_.index != 0) {
+    snapshot = SnapshotMetadata{snapshot_, snapshot_membership_, {}, 0, {}};
+  }
   core_ = std::make_unique<raft::RaftCore>(config, log_, applied_, snapshot);
   hooks_.observe(id());
 }
