@@ -1,40 +1,8 @@
 #include "client_slot.hpp"
 
-#include <fcntl.h>
-
 #include <algorithm>
-#include <cstdio>
 
 namespace raftor::bench {
-
-std::int64_t now_ns() {
-  return std::chrono::duration_cast<std::chrono::nanoseconds>(Clock::now().time_since_epoch())
-      .count();
-}
-
-std::string json_string(const std::string& s) {
-  std::string out = "\"";
-  for (char c : s) {
-    if (c == '"' || c == '\\') out += '\\';
-    if (static_cast<unsigned char>(c) < 0x20) {
-      char buf[8];
-      std::snprintf(buf, sizeof buf, "\\u%04x", static_cast<unsigned>(c));
-      out += buf;
-      continue;
-    }
-    out += c;
-  }
-  return out + "\"";
-}
-
-std::string to_json(const Event& e) {
-  std::string out = "{\"process\":" + std::to_string(e.process) + ",\"type\":\"" + e.type +
-                    "\",\"f\":\"" + e.f + "\",\"key\":" + json_string(e.key);
-  if (e.has_value) out += ",\"value\":" + (e.value ? json_string(*e.value) : "null");
-  if (e.has_expected) out += ",\"expected\":" + (e.expected ? json_string(*e.expected) : "null");
-  if (e.succeeded) out += std::string(",\"succeeded\":") + (*e.succeeded ? "true" : "false");
-  return out + ",\"time\":" + std::to_string(e.time) + "}";
-}
 
 ReadConsistency Call::consistency() const {
   switch (op) {
@@ -56,8 +24,7 @@ client::ClientOptions client_options(const BenchOptions& o) {
 ClientSlot::ClientSlot(unsigned index, const BenchOptions& options)
     : index(index),
       client(options.endpoints, client_options(options)),
-      rng(0x9e3779b97f4a7c15ULL * (index + 1)),
-      request_timeout_(options.request_timeout) {}
+      rng(0x9e3779b97f4a7c15ULL * (index + 1)) {}
 
 ClientSlot::~ClientSlot() {
   {
@@ -134,13 +101,10 @@ void ClientSlot::reconnect_fast() {
   const auto& all = client.endpoints();
   auto it = std::find_if(all.begin(), all.end(), [want](const client::Endpoint& e) { return e.id == want; });
   if (it == all.end()) return;
-  auto socket = network::connect_tcp(it->host, it->port, request_timeout_);
+  // connect_tcp's sockets are non-blocking, as the event loop needs.
+  auto socket = network::connect_tcp(it->host, it->port, client.options().request_timeout);
   if (!socket) return;  // the next call takes the slow path again
   fd = std::move(socket).value();
-  if (const int flags = ::fcntl(fd.get(), F_GETFL); flags < 0 || ::fcntl(fd.get(), F_SETFL, flags | O_NONBLOCK) < 0) {
-    fd.reset();
-    return;
-  }
   fd_node = want;
 }
 

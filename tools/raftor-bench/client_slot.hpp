@@ -27,33 +27,13 @@
 #include <vector>
 
 #include "bench_options.hpp"
+#include "history.hpp"
 #include "raftor/actors/actor_messages.hpp"
 #include "raftor/actors/network/frame.hpp"
 #include "raftor/actors/network/tcp_connect.hpp"
 #include "raftor/client/client.hpp"
 
 namespace raftor::bench {
-
-using Clock = std::chrono::steady_clock;
-
-std::int64_t now_ns();
-
-// One step of an operation in the history (tests/integration/lincheck/README.md).
-struct Event {
-  unsigned process = 0;
-  const char* type = "invoke";  // invoke | ok | fail | info
-  const char* f = "put";        // put | get | cas
-  std::string key;
-  std::optional<std::string> value;
-  bool has_value = false;  // get ok: value may be null
-  std::optional<std::string> expected;
-  bool has_expected = false;
-  std::optional<bool> succeeded;
-  std::int64_t time = 0;
-};
-
-std::string to_json(const Event& e);
-std::string json_string(const std::string& s);
 
 // What one slot measured (no locking: each slot is touched by one thread at a time).
 struct SlotStats {
@@ -98,7 +78,6 @@ class ClientSlot {
   std::uint64_t written = 0;  // values made so far (they are unique per slot)
   SlotStats stats;
   Call call;
-  bool finished = false;
   bool slow = false;  // the call is on the slow path
 
   // Fast path, owned by the event loop while !slow.
@@ -118,7 +97,6 @@ class ClientSlot {
   void run_slow_call();
   void reconnect_fast();
 
-  std::chrono::milliseconds request_timeout_;
   std::thread thread_;  // started on the first slow call
   std::mutex mutex_;
   std::condition_variable wake_;

@@ -137,7 +137,6 @@ bool EventLoop::make_call(ClientSlot& slot) {
 
 void EventLoop::begin_next(ClientSlot& slot) {
   if (!make_call(slot)) {
-    slot.finished = true;
     --active_;
     drop_connection(slot);
     return;
